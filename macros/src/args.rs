@@ -1,0 +1,265 @@
+// The arguments of `#[platform_gated(...)]`: parsed from tokens, each checked where it is written so
+// that every mistake gets its own spanned error, and all of them are reported together.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::{Error, LitInt, LitStr};
+
+use crate::suggest::closest;
+use crate::tokens::{Errors, split_on};
+
+const ARGUMENTS: [&str; 6] = ["env", "matrix", "check", "allow", "exit_code", "crate"];
+const CHECKS: [&str; 2] = ["arch", "platform"];
+const ALLOWS: [&str; 2] = ["stable", "experimental"];
+
+/// The checked arguments, each already in the form the generated call needs.
+#[derive(Default)]
+pub struct Args {
+    /// The path to the runtime crate: `::platform_gate` unless renamed.
+    krate: Option<TokenStream>,
+    variable: Option<LitStr>,
+    matrix: Option<TokenStream>,
+    check: Option<TokenStream>,
+    allow: Option<TokenStream>,
+    exit_code: Option<LitInt>,
+}
+
+impl Args {
+    pub fn parse(input: TokenStream) -> Result<Args, Error> {
+        let mut args = Args::default();
+        let mut seen: Vec<String> = Vec::new();
+        let mut errors = Errors::default();
+        for argument in split_on(input, ',') {
+            let mut tokens = argument.into_iter();
+            let key = match tokens.next() {
+                Some(TokenTree::Ident(key)) => key,
+                Some(other) => {
+                    errors.push(Error::new_spanned(other, "expected an argument such as `env = \"NAME\"`"));
+                    continue;
+                }
+                None => continue, // a trailing comma
+            };
+            let name = key.to_string();
+            if !ARGUMENTS.contains(&name.as_str()) {
+                let message = match closest(&name, ARGUMENTS) {
+                    Some(fix) => format!("unknown argument `{name}`; did you mean `{fix}`?"),
+                    None => format!(
+                        "unknown argument `{name}`; the arguments are `env`, `matrix`, `check`, `allow`, `exit_code` and `crate`"
+                    ),
+                };
+                errors.push(Error::new(key.span(), message));
+                continue;
+            }
+            if seen.contains(&name) {
+                errors.push(Error::new(key.span(), format!("duplicate argument `{name}`")));
+                continue;
+            }
+            seen.push(name.clone());
+            match tokens.next() {
+                Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => {}
+                _ => {
+                    errors
+                        .push(Error::new(key.span(), format!("`{name}` needs a value: {}", example(&name))));
+                    continue;
+                }
+            }
+            let value: TokenStream = tokens.collect();
+            if value.is_empty() {
+                errors.push(Error::new(key.span(), format!("`{name}` needs a value: {}", example(&name))));
+                continue;
+            }
+            if let Err(error) = args.set(&name, value) {
+                errors.push(error);
+            }
+        }
+        errors.finish(args)
+    }
+
+    fn set(&mut self, name: &str, value: TokenStream) -> Result<(), Error> {
+        match name {
+            "env" => self.variable = Some(variable(value)?),
+            "matrix" => {
+                self.matrix = Some(path(
+                    value,
+                    "`matrix` takes the path of a `const` Matrix, such as `matrix = SUPPORT`",
+                )?)
+            }
+            "check" => {
+                let check = one_of(value, "check", &CHECKS)?;
+                let variant = if check.value() == "arch" { quote!(Arch) } else { quote!(Platform) };
+                self.check = Some(quote_spanned!(check.span()=> #variant));
+            }
+            "allow" => {
+                let allow = one_of(value, "allow", &ALLOWS)?;
+                let variant = if allow.value() == "stable" { quote!(Stable) } else { quote!(Experimental) };
+                self.allow = Some(quote_spanned!(allow.span()=> #variant));
+            }
+            "exit_code" => self.exit_code = Some(exit_code(value)?),
+            "crate" => {
+                let krate = string(
+                    value,
+                    "`crate` takes the runtime crate's path as a string, such as `crate = \"pg\"`",
+                )?;
+                let path = respan(krate.value().parse().unwrap_or_default(), krate.span());
+                if !is_path(&path) {
+                    let message = format!(
+                        "`crate = {:?}` is not a path; write the crate's name, such as `crate = \"pg\"`",
+                        krate.value()
+                    );
+                    return Err(Error::new(krate.span(), message));
+                }
+                self.krate = Some(path);
+            }
+            _ => unreachable!("`{name}` was checked against ARGUMENTS"),
+        }
+        Ok(())
+    }
+
+    /// The one call that goes at the top of `main`.
+    pub fn gate_call(&self) -> TokenStream {
+        let krate = self.krate.clone().unwrap_or_else(|| quote!(::platform_gate));
+        let private = quote!(#krate::__private);
+        let variable = self.variable.as_ref().map(|name| quote!(.with_variable(#name)));
+        // Spanned at the path, so that a wrong type is reported there and not on the whole attribute.
+        let matrix = self.matrix.as_ref().map(|matrix| {
+            let span = matrix.clone().into_iter().next().map_or_else(Span::call_site, |token| token.span());
+            quote_spanned!(span=> .with_matrix(#matrix))
+        });
+        let mut policy = TokenStream::new();
+        if let Some(check) = &self.check {
+            policy.extend(quote!(.with_check(#private::Check::#check)));
+        }
+        if let Some(allow) = &self.allow {
+            policy.extend(quote!(.with_allow(#private::Allow::#allow)));
+        }
+        if let Some(code) = &self.exit_code {
+            policy.extend(quote!(.with_exit_code(#private::exit_code(#code))));
+        }
+        let policy = (!policy.is_empty()).then(|| quote!(.with_policy(#private::Policy::DEFAULT #policy)));
+        quote! {
+            #private::enforce(const {
+                #private::prepare(
+                    #private::Gate::for_package(
+                        ::core::env!("CARGO_PKG_NAME"),
+                        ::core::option_env!("CARGO_BIN_NAME"),
+                    )
+                    #variable #matrix #policy
+                )
+            });
+        }
+    }
+}
+
+fn example(name: &str) -> &'static str {
+    match name {
+        "env" => "`env = \"APP_UNSUPPORTED_ARCH\"`",
+        "matrix" => "`matrix = SUPPORT`, the path of a `const` Matrix",
+        "check" => "`check = \"arch\"` or `check = \"platform\"`",
+        "allow" => "`allow = \"stable\"` or `allow = \"experimental\"`",
+        "exit_code" => "`exit_code = 3`, from 1 to 255",
+        _ => "`crate = \"pg\"`, the runtime crate's name in Cargo.toml",
+    }
+}
+
+/// A value that must be a single string literal.
+fn string(value: TokenStream, expected: &str) -> Result<LitStr, Error> {
+    syn::parse2::<LitStr>(value.clone()).map_err(|_| Error::new_spanned(value, expected))
+}
+
+fn variable(value: TokenStream) -> Result<LitStr, Error> {
+    let name = string(
+        value,
+        "`env` takes the variable's name as a string, such as `env = \"APP_UNSUPPORTED_ARCH\"`",
+    )?;
+    let text = name.value();
+    let problem = if text.is_empty() {
+        "`env` is empty: name the variable operators set, such as `env = \"APP_UNSUPPORTED_ARCH\"`".to_owned()
+    } else if text.contains('=') {
+        format!("`env = {:?}` contains `=`, which no environment variable name can hold", text)
+    } else if text.contains('\0') {
+        format!("`env = {:?}` contains a NUL character, which no environment variable name can hold", text)
+    } else {
+        return Ok(name);
+    };
+    Err(Error::new(name.span(), problem))
+}
+
+fn one_of(value: TokenStream, name: &str, choices: &[&'static str]) -> Result<LitStr, Error> {
+    let choice = string(value, &format!("`{name}` takes a string: {}", example(name)))?;
+    let text = choice.value();
+    if choices.contains(&text.as_str()) {
+        return Ok(choice);
+    }
+    let options = format!("\"{}\" or \"{}\"", choices[0], choices[1]);
+    let message = match (name, closest(&text, choices.iter().copied())) {
+        ("allow", _) if text == "unstable" => {
+            "`allow = \"unstable\"` would start everywhere the matrix lists; allow \"stable\" or \"experimental\", \
+             and let operators opt in to unstable platforms with the variable"
+                .to_owned()
+        }
+        (_, Some(fix)) => format!("unknown {name} {text:?}; did you mean \"{fix}\"?"),
+        (_, None) => format!("unknown {name} {text:?}; expected {options}"),
+    };
+    Err(Error::new(choice.span(), message))
+}
+
+fn exit_code(value: TokenStream) -> Result<LitInt, Error> {
+    let code = syn::parse2::<LitInt>(value.clone()).map_err(|_| {
+        Error::new_spanned(value, "`exit_code` takes an integer from 1 to 255, such as `exit_code = 3`")
+    })?;
+    match code.base10_parse::<u64>() {
+        Ok(0) => Err(Error::new(
+            code.span(),
+            "`exit_code = 0` would report success; a refusal exits with 1 to 255",
+        )),
+        Ok(1..=255) => Ok(LitInt::new(code.base10_digits(), code.span())),
+        _ => Err(Error::new(
+            code.span(),
+            format!("`exit_code = {code}` is out of range: exit codes are 1 to 255"),
+        )),
+    }
+}
+
+/// A value that must be a path (`SUPPORT`, `crate::support::MATRIX`, `::pg`).
+fn path(value: TokenStream, expected: &str) -> Result<TokenStream, Error> {
+    if is_path(&value) {
+        return Ok(value);
+    }
+    let mut tokens = value.clone().into_iter();
+    let message = match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Literal(_)), None) => format!("{expected}, not a literal"),
+        _ => expected.to_owned(),
+    };
+    Err(Error::new_spanned(value, message))
+}
+
+/// `(::)? IDENT (:: IDENT)*`
+fn is_path(value: &TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = value.clone().into_iter().collect();
+    let is_colon = |i: usize| matches!(tokens.get(i), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    let mut i = if is_colon(0) && is_colon(1) { 2 } else { 0 };
+    loop {
+        if !matches!(tokens.get(i), Some(TokenTree::Ident(_))) {
+            return false;
+        }
+        i += 1;
+        if i == tokens.len() {
+            return true;
+        }
+        if !(is_colon(i) && is_colon(i + 1)) {
+            return false;
+        }
+        i += 2;
+    }
+}
+
+/// Gives tokens parsed from a string literal the literal's span, so errors point at it.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}

@@ -1,0 +1,57 @@
+//! The procedural macros of [platform-gate](https://docs.rs/platform-gate): `#[platform_gated]`
+//! and the engine behind `matrix!`. Depend on `platform-gate`, which re-exports them; this crate
+//! holds no policy, only the parsing, the checks that make mistakes compile errors, and the call.
+
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+
+// The spelling tables are the runtime's own files, compiled here too, so that a name `matrix!`
+// accepts is exactly a name the runtime parses; the runtime cannot be a dependency of this crate,
+// since it depends on this one.
+#[allow(dead_code)]
+#[path = "../../runtime/src/arch.rs"]
+mod arch;
+#[allow(dead_code)]
+#[path = "../../runtime/src/os.rs"]
+mod os;
+
+mod args;
+mod main_fn;
+mod matrix;
+mod suggest;
+mod tokens;
+
+/// Gates `fn main` on the platform's support. See `platform_gate::platform_gated`.
+#[proc_macro_attribute]
+pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = args::Args::parse(args.into());
+    let main = main_fn::MainFn::parse(item.clone().into());
+    match tokens::both(args, main) {
+        Ok((args, main)) => main.with_call(args.gate_call()).into(),
+        Err(error) => {
+            // The user's item as written, beside the errors: one mistake, one error, and the
+            // rest of the crate still compiles against `main`.
+            let mut output: TokenStream = error.to_compile_error().into();
+            output.extend(item);
+            output
+        }
+    }
+}
+
+/// The engine behind `platform_gate::matrix!`, which passes the runtime's path first:
+/// `$crate; ROWS`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn matrix_with_crate_path(input: TokenStream) -> TokenStream {
+    match matrix::expand(input.into()) {
+        Ok(matrix) => matrix.into(),
+        Err(error) => {
+            // `matrix!` stands where an expression goes, and several `compile_error!`s in a row
+            // are not one: a block of them is, and has whatever type the context wants.
+            let mut errors: Vec<_> = error.into_iter().map(|error| error.to_compile_error()).collect();
+            let last = errors.pop();
+            quote::quote!({ #(#errors;)* #last }).into()
+        }
+    }
+}

@@ -1,0 +1,192 @@
+// The gate: a program's name, its override variable, its matrix and its policy, and the one function
+// that touches the process. Everything it decides comes from `decide`; here it is only read and acted on.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+
+use crate::{Matrix, Platform, Policy, Verdict, decide};
+
+/// A program's platform gate. `#[platform_gated]` builds one in a `const` and enforces it first
+/// thing in `main`; a program that wants the gate elsewhere can do the same by hand.
+///
+/// ```
+/// use platform_gate::{Gate, Matrix};
+///
+/// const GATE: Gate = Gate::new("etcd", "ETCD_UNSUPPORTED_ARCH").with_matrix(Matrix::ETCD);
+///
+/// fn main() {
+///     GATE.enforce(); // on a platform that does not pass, this prints and exits
+///     // ... the program
+/// }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Gate {
+    program: &'static str,
+    variable: Variable,
+    matrix: Matrix,
+    policy: Policy,
+}
+
+/// Where the override variable's name comes from.
+#[derive(Clone, Copy, Debug)]
+enum Variable {
+    Named(&'static str),
+    /// `<PACKAGE>_UNSUPPORTED_ARCH`, derived when first needed: only off the fast path.
+    FromPackage(&'static str),
+}
+
+impl Gate {
+    /// A gate for `program` with override variable `variable`, etcd's matrix and etcd's policy.
+    ///
+    /// # Panics
+    ///
+    /// If `variable` is empty or contains `=` or NUL, which no environment variable can. In a
+    /// `const` this is a compile error.
+    pub const fn new(program: &'static str, variable: &'static str) -> Gate {
+        Gate::for_package(program, None).with_variable(variable)
+    }
+
+    /// The gate `#[platform_gated]` starts from: named after the binary (or the package, for a
+    /// library's doctest), with the variable derived from the package name.
+    #[doc(hidden)]
+    pub const fn for_package(package: &'static str, binary: Option<&'static str>) -> Gate {
+        Gate {
+            program: match binary {
+                Some(binary) => binary,
+                None => package,
+            },
+            variable: Variable::FromPackage(package),
+            matrix: Matrix::ETCD,
+            policy: Policy::DEFAULT,
+        }
+    }
+
+    /// The gate with this override variable.
+    ///
+    /// # Panics
+    ///
+    /// As [`Gate::new`].
+    pub const fn with_variable(self, variable: &'static str) -> Gate {
+        assert!(
+            is_valid_variable_name(variable),
+            "an environment variable name must not be empty or contain `=` or NUL"
+        );
+        Gate { variable: Variable::Named(variable), ..self }
+    }
+
+    /// The gate with this support matrix.
+    pub const fn with_matrix(self, matrix: Matrix) -> Gate {
+        Gate { matrix, ..self }
+    }
+
+    /// The gate with this policy.
+    pub const fn with_policy(self, policy: Policy) -> Gate {
+        Gate { policy, ..self }
+    }
+
+    /// The name messages call the program by.
+    pub const fn program(&self) -> &'static str {
+        self.program
+    }
+
+    /// The support matrix.
+    pub const fn matrix(&self) -> &Matrix {
+        &self.matrix
+    }
+
+    /// The policy.
+    pub const fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The override variable's name: as given, or `<PACKAGE>_UNSUPPORTED_ARCH` with the package
+    /// name upper-cased and `-` turned into `_`.
+    ///
+    /// ```
+    /// # use platform_gate::Gate;
+    /// assert_eq!(Gate::for_package("my-server", None).variable_name(), "MY_SERVER_UNSUPPORTED_ARCH");
+    /// ```
+    pub fn variable_name(&self) -> Cow<'static, str> {
+        match self.variable {
+            Variable::Named(name) => Cow::Borrowed(name),
+            Variable::FromPackage(package) => {
+                let stem = package.to_ascii_uppercase().replace('-', "_");
+                Cow::Owned(format!("{stem}_UNSUPPORTED_ARCH"))
+            }
+        }
+    }
+
+    /// Whether the platform this code was compiled for starts without consulting the variable.
+    pub const fn passes_by_itself(&self) -> bool {
+        self.policy.passes(&self.matrix, Platform::CURRENT)
+    }
+
+    /// Enforces the gate on this process. On a platform that passes by itself it does nothing
+    /// and reads nothing. Otherwise it reads the variable; on an override it prints a warning to
+    /// stderr and returns; on a refusal it prints the error to stderr and exits with the policy's
+    /// exit code. Write errors on stderr (closed, full, a broken pipe) are ignored, so the exit
+    /// code is always the gate's. The environment is never written.
+    pub fn enforce(&self) {
+        if !self.passes_by_itself() {
+            self.enforce_outside_support();
+        }
+    }
+
+    /// The path taken only off a supported platform: kept out of line so the fast path stays a
+    /// single comparison, and marked cold so it stays out of the way of the program's code.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn enforce_outside_support(&self) {
+        let variable = self.variable_name();
+        let value = std::env::var_os(&*variable);
+        let verdict = decide(&self.matrix, self.policy, Platform::CURRENT, &variable, value.as_deref());
+        if let Some(message) = verdict.message(self.program) {
+            // A failed write must not turn a refusal into a panic's exit code 101.
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
+        }
+        if let Verdict::Refused { .. } = verdict {
+            std::process::exit(i32::from(self.policy.exit_code().get()));
+        }
+    }
+}
+
+/// Whether `name` can name an environment variable: not empty, and no `=` or NUL in it.
+const fn is_valid_variable_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' || bytes[i] == 0 {
+            return false;
+        }
+        i += 1;
+    }
+    !bytes.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_variable_follows_the_package_name() {
+        assert_eq!(Gate::for_package("etcd", Some("etcd")).variable_name(), "ETCD_UNSUPPORTED_ARCH");
+        assert_eq!(Gate::for_package("my-kv_store", None).variable_name(), "MY_KV_STORE_UNSUPPORTED_ARCH");
+        let named = Gate::for_package("etcd", None).with_variable("KV_ARCH_OPT_IN");
+        assert_eq!(named.variable_name(), "KV_ARCH_OPT_IN");
+    }
+
+    #[test]
+    fn the_program_is_the_binary_when_there_is_one() {
+        assert_eq!(Gate::for_package("kv-server", Some("kvd")).program(), "kvd");
+        assert_eq!(Gate::for_package("kv-server", None).program(), "kv-server");
+    }
+
+    #[test]
+    fn variable_names_that_no_environment_can_hold_are_rejected() {
+        assert!(is_valid_variable_name("ETCD_UNSUPPORTED_ARCH"));
+        for bad in ["", "A=B", "A\0B"] {
+            assert!(!is_valid_variable_name(bad), "{bad:?}");
+            assert!(std::panic::catch_unwind(|| Gate::new("p", bad)).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+// The policy: what a platform must be to start without the override, and how a refusal exits.
+// Its checks are `const fn`, so a gated `main` can know at compile time that its target passes.
+
+use core::num::NonZeroU8;
+
+use crate::{Matrix, Platform, Status};
+
+/// What the matrix is asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Check {
+    /// The architecture alone, whatever the OS, as etcd's code does: an architecture is as
+    /// supported as its best row. `#[platform_gated(check = "arch")]`, the default.
+    Arch,
+    /// The (architecture, OS) pair, as etcd's documentation rates them.
+    /// `#[platform_gated(check = "platform")]`.
+    Platform,
+}
+
+/// The lowest status that starts without the override variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Allow {
+    /// Only stable platforms start by themselves. `#[platform_gated(allow = "stable")]`, the default.
+    Stable,
+    /// Experimental platforms start too. `#[platform_gated(allow = "experimental")]`.
+    Experimental,
+}
+
+/// How a gate judges a platform: what it checks, what it allows, and the exit code of a refusal.
+///
+/// ```
+/// use platform_gate::{Allow, Arch, Check, Matrix, Os, Platform, Policy};
+///
+/// let arm64_linux = Platform::new(Arch::Aarch64, Os::Linux);
+/// assert!(!Policy::DEFAULT.passes(&Matrix::ETCD, arm64_linux));
+/// let lenient = Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental);
+/// assert!(lenient.passes(&Matrix::ETCD, arm64_linux));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Policy {
+    check: Check,
+    allow: Allow,
+    exit_code: NonZeroU8,
+}
+
+impl Policy {
+    /// etcd's policy: the architecture must be stable somewhere in the matrix; a refusal exits 1.
+    pub const DEFAULT: Policy =
+        Policy { check: Check::Arch, allow: Allow::Stable, exit_code: NonZeroU8::MIN };
+
+    /// The policy with this check.
+    pub const fn with_check(self, check: Check) -> Policy {
+        Policy { check, ..self }
+    }
+
+    /// The policy with this lowest status that starts by itself.
+    pub const fn with_allow(self, allow: Allow) -> Policy {
+        Policy { allow, ..self }
+    }
+
+    /// The policy with this exit code for a refusal.
+    pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Policy {
+        Policy { exit_code, ..self }
+    }
+
+    /// What the matrix is asked about.
+    pub const fn check(self) -> Check {
+        self.check
+    }
+
+    /// The lowest status that starts by itself.
+    pub const fn allow(self) -> Allow {
+        self.allow
+    }
+
+    /// The exit code of a refusal.
+    pub const fn exit_code(self) -> NonZeroU8 {
+        self.exit_code
+    }
+
+    /// The status this policy judges `platform` by: its architecture's best status, or its own
+    /// row's, depending on [`Check`]. `None` means unsupported.
+    pub const fn status_of(self, matrix: &Matrix, platform: Platform) -> Option<Status> {
+        match self.check {
+            Check::Arch => matrix.arch_status(platform.arch),
+            Check::Platform => matrix.status(platform),
+        }
+    }
+
+    /// Whether a platform of this status starts without the override variable.
+    pub const fn admits(self, status: Option<Status>) -> bool {
+        let lowest = match self.allow {
+            Allow::Stable => Status::Stable,
+            Allow::Experimental => Status::Experimental,
+        };
+        match status {
+            Some(status) => status.rank() >= lowest.rank(),
+            None => false,
+        }
+    }
+
+    /// Whether `platform` starts by itself under this policy, with no variable read.
+    pub const fn passes(self, matrix: &Matrix, platform: Platform) -> bool {
+        self.admits(self.status_of(matrix, platform))
+    }
+}
+
+impl Default for Policy {
+    /// [`Policy::DEFAULT`], etcd's.
+    fn default() -> Policy {
+        Policy::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Arch, Os};
+
+    #[test]
+    fn etcd_policy_passes_an_architecture_stable_on_any_os() {
+        // amd64 is experimental on Darwin but stable on Linux: etcd's code lets it start.
+        let amd64_darwin = Platform::new(Arch::X86_64, Os::Darwin);
+        assert!(Policy::DEFAULT.passes(&Matrix::ETCD, amd64_darwin));
+        assert!(!Policy::DEFAULT.with_check(Check::Platform).passes(&Matrix::ETCD, amd64_darwin));
+    }
+
+    #[test]
+    fn allow_experimental_passes_experimental_but_not_unstable_or_unlisted() {
+        let policy = Policy::DEFAULT.with_allow(Allow::Experimental);
+        assert!(policy.passes(&Matrix::ETCD, Platform::new(Arch::Aarch64, Os::Linux)));
+        assert!(!policy.passes(&Matrix::ETCD, Platform::new(Arch::Arm, Os::Linux)));
+        assert!(!policy.passes(&Matrix::ETCD, Platform::new(Arch::Riscv64, Os::Linux)));
+    }
+
+    #[test]
+    fn the_check_is_usable_in_const() {
+        // Checked by the compiler: this is what lets `#[platform_gated]` decide at compile time.
+        const {
+            assert!(Policy::DEFAULT.passes(&Matrix::ETCD, Platform::new(Arch::Powerpc64le, Os::Linux)));
+            assert!(!Policy::DEFAULT.passes(&Matrix::ETCD, Platform::new(Arch::Powerpc64, Os::Linux)));
+        }
+    }
+}

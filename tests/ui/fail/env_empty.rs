@@ -1,0 +1,2 @@
+#[platform_gate::platform_gated(env = "")]
+fn main() {}

@@ -1,0 +1,3 @@
+const SUPPORT: platform_gate::Matrix = platform_gate::matrix! {};
+
+fn main() {}

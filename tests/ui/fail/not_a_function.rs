@@ -1,0 +1,4 @@
+#[platform_gate::platform_gated]
+struct Server;
+
+fn main() {}

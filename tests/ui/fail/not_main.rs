@@ -1,0 +1,6 @@
+#[platform_gate::platform_gated]
+fn serve() {}
+
+fn main() {
+    serve();
+}

@@ -1,0 +1,2 @@
+#[platform_gate::platform_gated(allow = "unstable")]
+fn main() {}

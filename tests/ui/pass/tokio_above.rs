@@ -1,0 +1,5 @@
+#[tokio::main]
+#[platform_gate::platform_gated]
+async fn main() {
+    tokio::task::yield_now().await;
+}
