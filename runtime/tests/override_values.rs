@@ -1,0 +1,172 @@
+//! The override rule against values nobody would think to write by hand: arbitrary strings and
+//! bytes, near-misses of every architecture name, very long values. The oracle is a spelling
+//! table written out here, independently of the crate's own, so a test never checks the code
+//! against itself.
+
+use std::ffi::OsStr;
+
+use platform_gate::{Arch, Matrix, Os, Platform, Policy, Verdict, decide};
+use proptest::prelude::*;
+
+/// Every spelling the rule accepts, per architecture, lower-case.
+fn accepted(arch: Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::X86_64 => &["amd64", "x86_64"],
+        Arch::X86 => &["386", "x86", "i386", "i686"],
+        Arch::Aarch64 => &["arm64", "aarch64"],
+        Arch::Arm => &["arm"],
+        Arch::Powerpc64le => &["ppc64le", "powerpc64le"],
+        Arch::Powerpc64 => &["ppc64", "powerpc64"],
+        Arch::Powerpc => &["ppc", "powerpc"],
+        Arch::S390x => &["s390x"],
+        Arch::Riscv64 => &["riscv64"],
+        Arch::Riscv32 => &["riscv32"],
+        Arch::Loongarch64 => &["loong64", "loongarch64"],
+        Arch::Mips => &["mips"],
+        Arch::Mipsel => &["mipsle", "mipsel"],
+        Arch::Mips64 => &["mips64"],
+        Arch::Mips64el => &["mips64le", "mips64el"],
+        Arch::Sparc64 => &["sparc64"],
+        Arch::Wasm32 => &["wasm", "wasm32"],
+        other => panic!("no oracle for {other:?}"),
+    }
+}
+
+/// The rule as the README states it: some comma-separated item, trimmed, is a spelling.
+fn oracle(value: &str, arch: Arch) -> bool {
+    value.split(',').any(|item| accepted(arch).iter().any(|name| item.trim().eq_ignore_ascii_case(name)))
+}
+
+/// Decides for `arch` on a matrix that lists nothing, renders the message, and says whether it passed.
+fn passes(arch: Arch, value: &OsStr) -> bool {
+    const NOTHING: Matrix = Matrix::new(&[]);
+    let verdict = decide(&NOTHING, Policy::DEFAULT, Platform::new(arch, Os::Linux), "V", Some(value));
+    let message = verdict.message("app").expect("an unlisted platform always has a message").to_string();
+    match verdict {
+        Verdict::Overridden(_) => {
+            assert!(message.starts_with("warning: "));
+            true
+        }
+        Verdict::Refused { .. } => {
+            assert!(message.starts_with("error: "));
+            false
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn check(arch: Arch, value: &str) {
+    assert_eq!(passes(arch, OsStr::new(value)), oracle(value, arch), "{arch:?} with {value:?}");
+}
+
+/// A spelling of some architecture with one random edit: a near-miss, or occasionally a hit.
+fn near_miss() -> impl Strategy<Value = String> {
+    let names: Vec<&str> = Arch::ALL.iter().flat_map(|&arch| accepted(arch).iter().copied()).collect();
+    (proptest::sample::select(names), 0..4usize, any::<prop::sample::Index>(), any::<char>()).prop_map(
+        |(name, edit, at, c)| {
+            let mut chars: Vec<char> = name.chars().collect();
+            let i = at.index(chars.len() + 1);
+            match edit {
+                0 => chars.insert(i, c),
+                1 if i < chars.len() => drop(chars.remove(i)),
+                2 if i < chars.len() => chars[i] = c,
+                _ => chars.truncate(i),
+            }
+            chars.into_iter().collect()
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_strings_pass_exactly_when_they_name_the_architecture(value in ".{0,40}") {
+        for arch in Arch::ALL {
+            check(arch, &value);
+        }
+    }
+
+    #[test]
+    fn near_misses_never_pass_unless_they_are_a_spelling(value in near_miss(), padded in any::<bool>()) {
+        let value = if padded { format!(" {value} ,x") } else { value };
+        for arch in Arch::ALL {
+            check(arch, &value);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_pass_only_as_utf8(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let value = os_str(&bytes);
+        for arch in Arch::ALL {
+            let expected = std::str::from_utf8(&bytes).is_ok_and(|text| oracle(text, arch));
+            prop_assert_eq!(passes(arch, &value), expected);
+        }
+    }
+}
+
+/// A million generated values through the decision and the message: no panic, no false pass.
+/// Ignored by default; `cargo test -p platform-gate --release -- --ignored` runs it (about 10 s).
+#[test]
+#[ignore = "a soak: a million values"]
+fn soak_a_million_values() {
+    let names: Vec<&str> = Arch::ALL.iter().flat_map(|&arch| accepted(arch).iter().copied()).collect();
+    let mut random = XorShift(0x9e37_79b9_7f4a_7c15);
+    const VALUES: usize = 1_000_000;
+    for n in 0..VALUES {
+        let bytes: Vec<u8> = match n % 4 {
+            // Random bytes, mostly not UTF-8.
+            0 => (0..random.below(32)).map(|_| random.next() as u8).collect(),
+            // A name with one byte changed, inserted or dropped.
+            1 | 2 => {
+                let mut name = names[random.below(names.len())].as_bytes().to_vec();
+                let at = random.below(name.len() + 1);
+                match random.below(3) {
+                    0 => name.insert(at, random.next() as u8),
+                    1 if at < name.len() => drop(name.remove(at)),
+                    _ if at < name.len() => name[at] = random.next() as u8,
+                    _ => name.push(b','),
+                }
+                name
+            }
+            // Very long: a long list, or a long run of one character around a name.
+            _ => {
+                let name = names[random.below(names.len())];
+                let filler = "x".repeat(random.below(20_000));
+                format!("{filler}{name}{filler},{filler}").into_bytes()
+            }
+        };
+        let value = os_str(&bytes);
+        let arch = Arch::ALL[random.below(Arch::ALL.len())];
+        let expected = std::str::from_utf8(&bytes).is_ok_and(|text| oracle(text, arch));
+        assert_eq!(passes(arch, &value), expected, "{arch:?} with {value:?}");
+    }
+}
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+}
+
+#[cfg(unix)]
+fn os_str(bytes: &[u8]) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStrExt;
+    OsStr::from_bytes(bytes).to_owned()
+}
+
+#[cfg(windows)]
+fn os_str(bytes: &[u8]) -> std::ffi::OsString {
+    // Windows values are UTF-16: pair the bytes into units, which makes unpaired surrogates too.
+    use std::os::windows::ffi::OsStringExt;
+    let units: Vec<u16> =
+        bytes.chunks(2).map(|pair| u16::from_le_bytes([pair[0], *pair.get(1).unwrap_or(&0)])).collect();
+    std::ffi::OsString::from_wide(&units)
+}
