@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# What #[platform_gated] costs, measured side by side with its baseline in one run:
+#   1. run time on a stable platform: a release hello world with and without the gate, instructions
+#      counted by valgrind's callgrind (repeatable on a noisy machine), and whether getenv is called;
+#   2. binary size: both hello worlds, stripped;
+#   3. the refusal and the override paths, start to exit, against the plain hello world;
+#   4. build time: the gated hello world and the same program under the emptiest syn-based attribute
+#      (an identity attribute on syn with default features, quote and proc-macro2), each built from
+#      clean, alternately, three times; the median of each and their ratio.
+# Goals (issue 5): no more instructions, no getenv, at most 1 KiB larger, build ratio at most 1.15.
+# Usage: benches/cost.sh            Needs valgrind (installed with apt-get when missing).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+work="$root/target/bench-cost"
+rounds=3
+
+if ! command -v valgrind >/dev/null; then
+  echo "cost: installing valgrind"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q >/dev/null || true
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends valgrind >/dev/null
+fi
+
+# --- the programs --------------------------------------------------------------------------------
+rm -rf "$work/src"
+mkdir -p "$work/src"
+cd "$work/src"
+cp "$root/Cargo.lock" Cargo.lock # the versions this workspace was tested with; builds offline
+cat > Cargo.toml <<'EOF'
+[workspace]
+members = ["plain", "gated", "unstable-here", "identity-attr", "identity"]
+resolver = "3"
+[profile.release]
+debug = "line-tables-only"   # function names for callgrind; `strip` removes them for the size
+EOF
+crate() { # crate NAME DEPENDENCIES MAIN
+  mkdir -p "$1/src"
+  printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n[dependencies]\n%s\n' "$1" "$2" > "$1/Cargo.toml"
+  printf '%s\n' "$3" > "$1/src/main.rs"
+}
+gate="platform-gate = { path = \"$root/runtime\" }"
+crate plain "" 'fn main() { println!("hello"); }'
+crate gated "$gate" '#[platform_gate::platform_gated]
+fn main() { println!("hello"); }'
+crate unstable-here "$gate" 'const HERE: platform_gate::Platform = platform_gate::Platform::CURRENT;
+const SUPPORT: platform_gate::Matrix =
+    platform_gate::Matrix::new(&[platform_gate::Row::new(HERE.arch, HERE.os, platform_gate::Status::Unstable)]);
+#[platform_gate::platform_gated(env = "BENCH_ARCH", matrix = SUPPORT)]
+fn main() { println!("hello"); }'
+crate identity "identity-attr = { path = \"../identity-attr\" }" '#[identity_attr::identity]
+fn main() { println!("hello"); }'
+mkdir -p identity-attr/src
+cat > identity-attr/Cargo.toml <<'EOF'
+[package]
+name = "identity-attr"
+version = "0.0.0"
+edition = "2024"
+publish = false
+[lib]
+proc-macro = true
+[dependencies]
+proc-macro2 = "1"
+quote = "1"
+syn = "3"
+EOF
+cat > identity-attr/src/lib.rs <<'EOF'
+//! The emptiest syn-based attribute: parse the item with syn, print it back with quote.
+use proc_macro::TokenStream;
+
+#[proc_macro_attribute]
+pub fn identity(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(item as proc_macro2::TokenStream);
+    quote::quote!(#item).into()
+}
+EOF
+
+# --- 1-3: run time and size ----------------------------------------------------------------------
+cargo build --quiet --offline --release -p plain -p gated -p unstable-here --target-dir "$work/run"
+bin="$work/run/release"
+
+# callgrind PROGRAM [ENV...]: prints "<instructions> <getenv calls>"
+callgrind() {
+  local exe=$1; shift
+  local out="$work/callgrind.out"
+  env -i "$@" valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" >/dev/null 2>&1 || true
+  python3 - "$out" <<'PY'
+import re, sys
+names, calls, total, target = {}, 0, 0, None
+for line in open(sys.argv[1], errors="replace"):
+    if line.startswith("summary:") or line.startswith("totals:"):
+        total = int(line.split()[1])
+    m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line)
+    if m:
+        if m.group(2):
+            names[m.group(1)] = m.group(2).strip()
+        target = names.get(m.group(1), "")
+        continue
+    m = re.match(r"calls=(\d+)", line)
+    if m and target is not None and re.fullmatch(r"(__libc_|__)?(secure_)?getenv", target):
+        calls += int(m.group(1))
+    if not line.startswith("calls="):
+        target = None
+print(total, calls)
+PY
+}
+
+read -r plain_ir plain_getenv < <(callgrind "$bin/plain")
+read -r gated_ir gated_getenv < <(callgrind "$bin/gated")
+read -r refused_ir refused_getenv < <(callgrind "$bin/unstable-here")
+arch=$(python3 -c 'import platform; print({"x86_64":"amd64","aarch64":"arm64"}.get(platform.machine(), platform.machine()))')
+read -r override_ir override_getenv < <(callgrind "$bin/unstable-here" "BENCH_ARCH=$arch")
+refused_rc=0; env -i "$bin/unstable-here" >/dev/null 2>&1 || refused_rc=$?
+
+strip -o "$work/plain.stripped" "$bin/plain"
+strip -o "$work/gated.stripped" "$bin/gated"
+plain_size=$(stat -c %s "$work/plain.stripped")
+gated_size=$(stat -c %s "$work/gated.stripped")
+
+# --- 4: build time -------------------------------------------------------------------------------
+times_gated=(); times_identity=()
+for round in $(seq 1 $rounds); do
+  for package in gated identity; do
+    rm -rf "$work/build-$package"
+    start=$(date +%s.%N)
+    cargo build --quiet --offline -p "$package" --target-dir "$work/build-$package"
+    end=$(date +%s.%N)
+    t=$(python3 -c "print(f'{$end - $start:.2f}')")
+    if [ "$package" = gated ]; then times_gated+=("$t"); else times_identity+=("$t"); fi
+    echo "cost: clean build $round/$rounds of $package: ${t}s" >&2
+  done
+done
+
+# --- report --------------------------------------------------------------------------------------
+python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" "$gated_size" \
+  "$refused_ir" "$refused_rc" "$override_ir" "$refused_getenv" "$override_getenv" \
+  "${times_gated[*]}" "${times_identity[*]}" "$(rustc -V)" <<'PY'
+import statistics, sys
+(plain_ir, gated_ir, plain_getenv, gated_getenv, plain_size, gated_size,
+ refused_ir, refused_rc, override_ir, refused_getenv, override_getenv) = map(int, sys.argv[1:12])
+gated_t = [float(t) for t in sys.argv[12].split()]
+identity_t = [float(t) for t in sys.argv[13].split()]
+ratio = statistics.median(gated_t) / statistics.median(identity_t)
+rows = [
+    ("instructions, start to exit (callgrind)", f"{plain_ir:,}", f"{gated_ir:,}", f"{gated_ir - plain_ir:+,}", gated_ir <= plain_ir),
+    ("getenv calls", str(plain_getenv), str(gated_getenv), f"{gated_getenv - plain_getenv:+}", gated_getenv == plain_getenv),
+    ("stripped release binary, bytes", f"{plain_size:,}", f"{gated_size:,}", f"{gated_size - plain_size:+,}", gated_size - plain_size <= 1024),
+    ("clean debug build, median of 3, s (identity attr. vs gated)", f"{statistics.median(identity_t):.2f}",
+     f"{statistics.median(gated_t):.2f}", f"x{ratio:.3f}", ratio <= 1.15),
+]
+print(f"platform-gate cost, measured {sys.argv[14]}")
+print()
+print("| measure | baseline | gated | difference | goal met |")
+print("|---|---|---|---|---|")
+for name, base, gated, diff, ok in rows:
+    print(f"| {name} | {base} | {gated} | {diff} | {'yes' if ok else 'NO'} |")
+print()
+# The paths off a supported platform read the variable: their getenv count shows the count above works.
+print("| path (unstable matrix, release) | instructions | vs plain hello world | getenv calls |")
+print("|---|---|---|---|")
+print(f"| refusal (variable unset, exit {refused_rc}) | {refused_ir:,} | {refused_ir - plain_ir:+,} | {refused_getenv} |")
+print(f"| override (variable set, warning) | {override_ir:,} | {override_ir - plain_ir:+,} | {override_getenv} |")
+print()
+print("clean builds, s: gated", gated_t, "identity", identity_t)
+sys.exit(0 if all(row[4] for row in rows) else 1)
+PY
