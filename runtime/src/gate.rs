@@ -46,9 +46,10 @@ impl Gate {
         Gate::for_package(program, None).with_variable(variable)
     }
 
-    /// The gate `#[platform_gated]` starts from: named after the binary (or the package, for a
-    /// library's doctest), with the variable derived from the package name.
-    #[doc(hidden)]
+    /// A gate named after a Cargo package's binary (or the package, where there is no binary),
+    /// with the variable derived from the package name (see [`Gate::variable_name`]), etcd's
+    /// matrix and etcd's policy. `#[platform_gated]` starts from
+    /// `Gate::for_package(env!("CARGO_PKG_NAME"), option_env!("CARGO_BIN_NAME"))`.
     pub const fn for_package(package: &'static str, binary: Option<&'static str>) -> Gate {
         Gate {
             program: match binary {

@@ -45,7 +45,7 @@ impl Message<'_> {
         self.refusal.is_some()
     }
 
-    fn refusal(&self, f: &mut fmt::Formatter<'_>, reason: &Reason<'_>) -> fmt::Result {
+    fn write_refusal(&self, f: &mut fmt::Formatter<'_>, reason: &Reason<'_>) -> fmt::Result {
         let Message { program, assessment: a, .. } = *self;
         let (arch, variable) = (a.platform.arch, a.variable);
         write!(f, "error: {program} will not start on {:#}: the {} ", a.platform, a.subject())?;
@@ -83,6 +83,25 @@ impl Message<'_> {
         write!(f, "  = note: problems on {:#} may not be fixed", a.platform)
     }
 
+    fn write_warning(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.assessment;
+        let status = match a.status {
+            Some(Status::Experimental) => "an experimental",
+            Some(Status::Unstable) => "an unstable",
+            // Stable is never overridden, but a custom policy is free to ask for it.
+            Some(Status::Stable) => "a stable",
+            None => "an unsupported",
+        };
+        write!(
+            f,
+            "warning: {} is running on {:#}, {status} {}, because {} is set",
+            self.program,
+            a.platform,
+            a.subject(),
+            a.variable
+        )
+    }
+
     /// The platforms that start without the variable under the same policy.
     fn passing_platforms(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = self.assessment;
@@ -114,25 +133,10 @@ impl Message<'_> {
 
 impl fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(reason) = self.refusal {
-            return self.refusal(f, reason);
+        match self.refusal {
+            Some(reason) => self.write_refusal(f, reason),
+            None => self.write_warning(f),
         }
-        let a = self.assessment;
-        let status = match a.status {
-            Some(Status::Experimental) => "an experimental",
-            Some(Status::Unstable) => "an unstable",
-            // Stable is never overridden, but a custom policy is free to ask for it.
-            Some(Status::Stable) => "a stable",
-            None => "an unsupported",
-        };
-        write!(
-            f,
-            "warning: {} is running on {:#}, {status} {}, because {} is set",
-            self.program,
-            a.platform,
-            a.subject(),
-            a.variable
-        )
     }
 }
 
