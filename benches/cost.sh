@@ -80,38 +80,40 @@ EOF
 cargo build --quiet --offline --release -p plain -p gated -p unstable-here --target-dir "$work/run"
 bin="$work/run/release"
 
-# callgrind PROGRAM [ENV...]: prints "<instructions> <getenv calls>"
+# callgrind PROGRAM [ENV...]: prints "<instructions> <getenv calls> <exit code>"
+# (valgrind exits with the program's own exit code).
 callgrind() {
-  local exe=$1; shift
+  local exe=$1 rc=0; shift
   local out="$work/callgrind.out"
-  env -i "$@" valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" >/dev/null 2>&1 || true
-  python3 - "$out" <<'PY'
+  env -i "$@" valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" >/dev/null 2>&1 || rc=$?
+  python3 - "$out" "$rc" <<'PY'
 import re, sys
 names, calls, total, target = {}, 0, 0, None
 for line in open(sys.argv[1], errors="replace"):
     if line.startswith("summary:") or line.startswith("totals:"):
         total = int(line.split()[1])
-    m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line)
+    # callgrind names a function once, on whichever of `fn=` or `cfn=` mentions it first, and
+    # by its number alone after that: learn names from both, count calls after `cfn=`.
+    m = re.match(r"(c?)fn=\((\d+)\)(?: (.*))?", line)
     if m:
-        if m.group(2):
-            names[m.group(1)] = m.group(2).strip()
-        target = names.get(m.group(1), "")
+        if m.group(3):
+            names[m.group(2)] = m.group(3).strip()
+        target = names.get(m.group(2), "") if m.group(1) else None
         continue
     m = re.match(r"calls=(\d+)", line)
     if m and target is not None and re.fullmatch(r"(__libc_|__)?(secure_)?getenv", target):
         calls += int(m.group(1))
     if not line.startswith("calls="):
         target = None
-print(total, calls)
+print(total, calls, sys.argv[2])
 PY
 }
 
-read -r plain_ir plain_getenv < <(callgrind "$bin/plain")
-read -r gated_ir gated_getenv < <(callgrind "$bin/gated")
-read -r refused_ir refused_getenv < <(callgrind "$bin/unstable-here")
-arch=$(python3 -c 'import platform; print({"x86_64":"amd64","aarch64":"arm64"}.get(platform.machine(), platform.machine()))')
-read -r override_ir override_getenv < <(callgrind "$bin/unstable-here" "BENCH_ARCH=$arch")
-refused_rc=0; env -i "$bin/unstable-here" >/dev/null 2>&1 || refused_rc=$?
+read -r plain_ir plain_getenv _ < <(callgrind "$bin/plain")
+read -r gated_ir gated_getenv _ < <(callgrind "$bin/gated")
+read -r refused_ir refused_getenv refused_rc < <(callgrind "$bin/unstable-here")
+# `uname -m` is the Rust spelling (x86_64, aarch64, s390x, ...), which the override accepts.
+read -r override_ir override_getenv _ < <(callgrind "$bin/unstable-here" "BENCH_ARCH=$(uname -m)")
 
 strip -o "$work/plain.stripped" "$bin/plain"
 strip -o "$work/gated.stripped" "$bin/gated"
