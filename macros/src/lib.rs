@@ -6,15 +6,11 @@
 
 use proc_macro::TokenStream;
 
-// The spelling tables are the runtime's own files, compiled here too, so that a name `matrix!`
-// accepts is exactly a name the runtime parses; the runtime cannot be a dependency of this crate,
-// since it depends on this one.
+// The spelling tables: `names` is a symlink to the runtime's `src/names`, which `cargo package`
+// follows, so `matrix!` accepts exactly the names the runtime parses. The runtime cannot be a
+// dependency of this crate, since it depends on this one. Only the parsing half is used here.
 #[allow(dead_code)]
-#[path = "../../runtime/src/arch.rs"]
-mod arch;
-#[allow(dead_code)]
-#[path = "../../runtime/src/os.rs"]
-mod os;
+mod names;
 
 mod args;
 mod main_fn;

@@ -7,8 +7,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Error, LitStr, Token};
 
-use crate::arch::Arch;
-use crate::os::Os;
+use crate::names::{Arch, Os};
 use crate::suggest::closest;
 use crate::tokens::{Errors, both, split_on};
 
@@ -99,9 +98,7 @@ fn parse_row(written: TokenStream) -> Result<Row, Error> {
         note: None,
     };
     let mut i = 5;
-    if let Some(TokenTree::Group(group)) = tokens.get(i)
-        && group.delimiter() == Delimiter::Bracket
-    {
+    if let Some(TokenTree::Group(group)) = tokens.get(i).filter(|token| is_bracketed(token)) {
         let list = Punctuated::<LitStr, Token![,]>::parse_terminated.parse2(group.stream());
         row.maintainers = list
             .map_err(|_| {
@@ -189,11 +186,18 @@ fn status_at(tokens: &[TokenTree]) -> Result<Ident, Error> {
 }
 
 fn arch_names() -> Vec<&'static str> {
-    Arch::ALL.iter().flat_map(|arch| [arch.go_name(), arch.rust_name()]).collect()
+    Arch::ALL
+        .iter()
+        .flat_map(|arch| [arch.go_name(), arch.rust_name()].into_iter().chain(arch.aliases().iter().copied()))
+        .collect()
 }
 
 fn os_names() -> Vec<&'static str> {
     Os::ALL.iter().flat_map(|os| [os.go_name(), os.rust_name()]).collect()
+}
+
+fn is_bracketed(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket)
 }
 
 fn capitalized(word: &str) -> String {

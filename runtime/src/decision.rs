@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn every_architecture_against_every_kind_of_value() {
-        for arch in Arch::ALL {
+        for &arch in Arch::ALL {
             let (go, rust) = (arch.go_name(), arch.rust_name());
             assert_eq!(reason(arch, None), Reason::NotSet, "{arch:?} unset");
             assert_eq!(reason(arch, Some(OsStr::new(""))), Reason::Empty, "{arch:?} empty");

@@ -31,21 +31,19 @@
 
 #![forbid(unsafe_code)]
 
-mod arch;
 mod decision;
 mod gate;
 mod matrix;
 mod message;
-mod os;
+mod names;
 mod platform;
 mod policy;
 
-pub use crate::arch::Arch;
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;
 pub use crate::matrix::{Matrix, Row, Status};
 pub use crate::message::Message;
-pub use crate::os::Os;
+pub use crate::names::{Arch, Os};
 pub use crate::platform::Platform;
 pub use crate::policy::{Allow, Check, Policy};
 

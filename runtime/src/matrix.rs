@@ -261,7 +261,8 @@ mod tests {
     fn etcd_matrix_stable_architectures_are_exactly_amd64_and_ppc64le() {
         // The drift this crate exists to prevent: etcd's docs and code disagreed on this list.
         let stable: Vec<Arch> = Arch::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&arch| Matrix::ETCD.arch_status(arch) == Some(Status::Stable))
             .collect();
         assert_eq!(stable, [Arch::X86_64, Arch::Powerpc64le]);

@@ -27,7 +27,7 @@ impl Platform {
     /// The platform this code was compiled for: the target, never the build host. It tells
     /// `ppc64` from `ppc64le` and `mips64` from `mips64le` by the target's endianness, which
     /// `std::env::consts::ARCH` does not.
-    pub const CURRENT: Platform = Platform { arch: current_arch(), os: current_os() };
+    pub const CURRENT: Platform = Platform { arch: Arch::compiled_for(), os: Os::compiled_for() };
 
     /// The platform of `arch` running `os`.
     pub const fn new(arch: Arch, os: Os) -> Platform {
@@ -48,73 +48,6 @@ impl fmt::Display for Platform {
         } else {
             write!(f, "{} {}", self.arch, self.os)
         }
-    }
-}
-
-const fn current_arch() -> Arch {
-    let little_endian = cfg!(target_endian = "little");
-    if cfg!(target_arch = "x86_64") {
-        Arch::X86_64
-    } else if cfg!(target_arch = "x86") {
-        Arch::X86
-    } else if cfg!(target_arch = "aarch64") {
-        Arch::Aarch64
-    } else if cfg!(target_arch = "arm") {
-        Arch::Arm
-    } else if cfg!(target_arch = "powerpc64") {
-        if little_endian { Arch::Powerpc64le } else { Arch::Powerpc64 }
-    } else if cfg!(target_arch = "powerpc") {
-        Arch::Powerpc
-    } else if cfg!(target_arch = "s390x") {
-        Arch::S390x
-    } else if cfg!(target_arch = "riscv64") {
-        Arch::Riscv64
-    } else if cfg!(target_arch = "riscv32") {
-        Arch::Riscv32
-    } else if cfg!(target_arch = "loongarch64") {
-        Arch::Loongarch64
-    } else if cfg!(target_arch = "mips") {
-        if little_endian { Arch::Mipsel } else { Arch::Mips }
-    } else if cfg!(target_arch = "mips64") {
-        if little_endian { Arch::Mips64el } else { Arch::Mips64 }
-    } else if cfg!(target_arch = "sparc64") {
-        Arch::Sparc64
-    } else if cfg!(target_arch = "wasm32") {
-        Arch::Wasm32
-    } else {
-        Arch::Other(std::env::consts::ARCH)
-    }
-}
-
-const fn current_os() -> Os {
-    if cfg!(target_os = "linux") {
-        Os::Linux
-    } else if cfg!(target_os = "macos") {
-        Os::Darwin
-    } else if cfg!(target_os = "windows") {
-        Os::Windows
-    } else if cfg!(target_os = "freebsd") {
-        Os::FreeBsd
-    } else if cfg!(target_os = "netbsd") {
-        Os::NetBsd
-    } else if cfg!(target_os = "openbsd") {
-        Os::OpenBsd
-    } else if cfg!(target_os = "dragonfly") {
-        Os::DragonFly
-    } else if cfg!(target_os = "illumos") {
-        Os::Illumos
-    } else if cfg!(target_os = "solaris") {
-        Os::Solaris
-    } else if cfg!(target_os = "android") {
-        Os::Android
-    } else if cfg!(target_os = "ios") {
-        Os::Ios
-    } else if cfg!(target_os = "aix") {
-        Os::Aix
-    } else if cfg!(target_os = "wasi") {
-        Os::Wasi
-    } else {
-        Os::Other(std::env::consts::OS)
     }
 }
 

@@ -80,7 +80,7 @@ fn near_miss() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn arbitrary_strings_pass_exactly_when_they_name_the_architecture(value in ".{0,40}") {
-        for arch in Arch::ALL {
+        for &arch in Arch::ALL {
             check(arch, &value);
         }
     }
@@ -88,7 +88,7 @@ proptest! {
     #[test]
     fn near_misses_never_pass_unless_they_are_a_spelling(value in near_miss(), padded in any::<bool>()) {
         let value = if padded { format!(" {value} ,x") } else { value };
-        for arch in Arch::ALL {
+        for &arch in Arch::ALL {
             check(arch, &value);
         }
     }
@@ -96,7 +96,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_and_pass_only_as_utf8(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
         let value = os_str(&bytes);
-        for arch in Arch::ALL {
+        for &arch in Arch::ALL {
             let expected = std::str::from_utf8(&bytes).is_ok_and(|text| oracle(text, arch));
             prop_assert_eq!(passes(arch, &value), expected);
         }
