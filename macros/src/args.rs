@@ -119,7 +119,6 @@ impl Args {
     pub fn gate_call(&self) -> TokenStream {
         let krate = self.krate.clone().unwrap_or_else(|| quote!(::platform_gate));
         let private = quote!(#krate::__private);
-        let variable = self.variable.as_ref().map(|name| quote!(.with_variable(#name)));
         // Spanned at the path, so that a wrong type is reported there and not on the whole attribute.
         let matrix = self.matrix.as_ref().map(|matrix| {
             let span = matrix.clone().into_iter().next().map_or_else(Span::call_site, |token| token.span());
@@ -136,15 +135,33 @@ impl Args {
             policy.extend(quote!(.with_exit_code(#private::exit_code(#code))));
         }
         let policy = (!policy.is_empty()).then(|| quote!(.with_policy(#private::Policy::DEFAULT #policy)));
+        // The program's name and, unless `env` names it, the variable's come from Cargo. A build
+        // without Cargo (Bazel, Buck, plain rustc) works when the variable is named; otherwise
+        // `env!` stops it with a message that says how.
+        let gate = match &self.variable {
+            Some(name) => quote! {
+                #private::Gate::new(
+                    #private::program_name(
+                        ::core::option_env!("CARGO_BIN_NAME"),
+                        ::core::option_env!("CARGO_PKG_NAME"),
+                        ::core::module_path!(),
+                    ),
+                    #name,
+                )
+            },
+            None => quote! {
+                #private::Gate::for_package(
+                    ::core::env!(
+                        "CARGO_PKG_NAME",
+                        "#[platform_gated] names the override variable after the Cargo package, and this build has none; name it yourself: #[platform_gated(env = \"APP_UNSUPPORTED_ARCH\")]"
+                    ),
+                    ::core::option_env!("CARGO_BIN_NAME"),
+                )
+            },
+        };
         quote! {
             #private::enforce(const {
-                #private::prepare(
-                    #private::Gate::for_package(
-                        ::core::env!("CARGO_PKG_NAME"),
-                        ::core::option_env!("CARGO_BIN_NAME"),
-                    )
-                    #variable #matrix #policy
-                )
+                #private::prepare(#gate #matrix #policy, ::core::module_path!())
             });
         }
     }

@@ -105,9 +105,41 @@ pub mod __private {
     }
 
     /// Evaluated inside `const { }` by `#[platform_gated]`, so that `passes_by_itself` is a
-    /// constant by the time [`enforce`] sees it.
-    pub const fn prepare(gate: Gate) -> Prepared {
+    /// constant by the time [`enforce`] sees it. `module_path` is that of the gated `main`: the
+    /// gate must be the program's entry point, at the crate root, or it would never run first.
+    pub const fn prepare(gate: Gate, module_path: &str) -> Prepared {
+        if contains_path_separator(module_path) {
+            panic!(
+                "#[platform_gated] is on a `main` inside a module, which is not the program's entry point; \
+                 put it on `fn main` at the crate root (src/main.rs), where it runs before anything else"
+            );
+        }
         Prepared { passes_by_itself: gate.passes_by_itself(), gate }
+    }
+
+    const fn contains_path_separator(path: &str) -> bool {
+        let bytes = path.as_bytes();
+        let mut i = 0;
+        while i + 1 < bytes.len() {
+            if bytes[i] == b':' && bytes[i + 1] == b':' {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// The name messages call the program by: the Cargo binary's, else the package's, else the
+    /// crate's (`module_path!()` at the crate root), for builds without Cargo.
+    pub const fn program_name(
+        binary: Option<&'static str>,
+        package: Option<&'static str>,
+        crate_name: &'static str,
+    ) -> &'static str {
+        match (binary, package) {
+            (Some(name), _) | (None, Some(name)) => name,
+            (None, None) => crate_name,
+        }
     }
 
     /// The call `#[platform_gated]` puts at the top of `main`. On a target that passes by itself

@@ -84,8 +84,8 @@ macro_rules! name_table {
                 }
             }
 
-            /// Further spellings operators use, beyond the Go and Rust ones.
-            pub(crate) const fn aliases(self) -> &'static [&'static str] {
+            /// Further spellings operators use, beyond the Go and Rust ones (`i686` for `386`).
+            pub const fn aliases(self) -> &'static [&'static str] {
                 match self {
                     $($Enum::$Variant => &[$($($alias),+)?],)*
                     $Enum::Other(_) => &[],
