@@ -18,7 +18,15 @@ mod matrix;
 mod suggest;
 mod tokens;
 
-/// Gates `fn main` on the platform's support. See `platform_gate::platform_gated`.
+// Documented where users read it: on `platform_gate::platform_gated`, whose intra-doc links reach
+// the runtime's types. Rustdoc joins a re-export's docs with the original's, so this crate's own
+// sentence is only there when this crate itself is documented (`cfg(doc)`), not in what the
+// runtime inherits.
+#[cfg_attr(
+    doc,
+    doc = "`#[platform_gated]` is documented, and re-exported, by [platform-gate](https://docs.rs/platform-gate): depend on that crate."
+)]
+#[allow(missing_docs)]
 #[proc_macro_attribute]
 pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = args::Args::parse(args.into());

@@ -5,7 +5,29 @@ use std::ffi::OsStr;
 
 use crate::{Arch, Check, Matrix, Platform, Policy, Status};
 
-/// What the gate decided, with what its message needs.
+/// What the gate decided, with what its message needs. [`decide`] makes it;
+/// [`Verdict::message`] renders it for the operator.
+///
+/// ```
+/// use std::ffi::OsStr;
+/// use platform_gate::{decide, Arch, Matrix, Os, Platform, Policy, Verdict};
+///
+/// let var = "ETCD_UNSUPPORTED_ARCH";
+/// for (arch, value, starts) in [
+///     (Arch::X86_64, None, true),             // stable: the variable is not even read
+///     (Arch::Aarch64, Some("arm64"), true),   // experimental, overridden
+///     (Arch::Riscv64, Some("arm64"), false),  // unlisted, and the value names another
+/// ] {
+///     let platform = Platform::new(arch, Os::Linux);
+///     let verdict = decide(&Matrix::ETCD, Policy::DEFAULT, platform, var, value.map(OsStr::new));
+///     let started = match verdict {
+///         Verdict::Supported | Verdict::Overridden(_) => true,
+///         Verdict::Refused { .. } => false,
+///         _ => unreachable!("a verdict this example does not know"),
+///     };
+///     assert_eq!(started, starts, "{arch:?}");
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Verdict<'a> {
@@ -23,7 +45,20 @@ pub enum Verdict<'a> {
 }
 
 /// What the matrix says of a platform that does not pass by itself.
+///
+/// ```
+/// use std::ffi::OsStr;
+/// use platform_gate::{decide, Arch, Matrix, Os, Platform, Policy, Status, Verdict};
+///
+/// let arm = Platform::new(Arch::Arm, Os::Linux);
+/// let verdict = decide(&Matrix::ETCD, Policy::DEFAULT, arm, "ETCD_UNSUPPORTED_ARCH", Some(OsStr::new("arm")));
+/// let Verdict::Overridden(assessment) = verdict else { panic!("{verdict:?}") };
+/// assert_eq!(assessment.platform, arm);
+/// assert_eq!(assessment.status, Some(Status::Unstable));
+/// assert_eq!(assessment.variable, "ETCD_UNSUPPORTED_ARCH");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Assessment<'a> {
     /// The platform judged.
     pub platform: Platform,
@@ -38,7 +73,25 @@ pub struct Assessment<'a> {
 }
 
 /// Why the override variable did not let a platform start.
+///
+/// ```
+/// use std::ffi::OsStr;
+/// use platform_gate::{decide, Arch, Matrix, Os, Platform, Policy, Reason, Verdict};
+///
+/// let arm64 = Platform::new(Arch::Aarch64, Os::Linux);
+/// let reason = |value: Option<&'static str>| {
+///     match decide(&Matrix::ETCD, Policy::DEFAULT, arm64, "V", value.map(OsStr::new)) {
+///         Verdict::Refused { reason, .. } => reason,
+///         other => panic!("{other:?}"),
+///     }
+/// };
+/// assert_eq!(reason(None), Reason::NotSet);
+/// assert_eq!(reason(Some("")), Reason::Empty);
+/// // `ARM` is 32-bit ARM, not arm64: the refusal says which architecture the value names.
+/// assert_eq!(reason(Some("ARM")), Reason::Mismatch { value: "ARM", named: vec![Arch::Arm] });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reason<'a> {
     /// The variable is not set.
     NotSet,

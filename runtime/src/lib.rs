@@ -48,18 +48,68 @@ pub use crate::platform::Platform;
 pub use crate::policy::{Allow, Check, Policy};
 
 /// Gates `fn main`: the program refuses to start on a platform its support matrix does not
-/// admit unless the operator sets the override variable to the architecture.
+/// admit, unless the operator sets the override variable to the platform's architecture.
 ///
-/// Arguments, all optional: `env = "NAME"` (default `<PACKAGE>_UNSUPPORTED_ARCH`),
-/// `matrix = CONST` (default [`Matrix::ETCD`]), `check = "arch" | "platform"`,
-/// `allow = "stable" | "experimental"`, `exit_code = 1..=255` (default 1), and
-/// `crate = "path"` when this crate is renamed in `Cargo.toml`.
+/// The attribute inserts one call at the top of `main`, before any of the program's code, and
+/// keeps everything else as written: other attributes, `async`, the return type, the body. On a
+/// platform that passes by itself the call compiles to nothing and the variable is never read.
+/// Otherwise the gate reads the variable: if it names the architecture (see [`names_arch`]), a
+/// one-line warning goes to stderr and `main` runs; if not, the refusal goes to stderr and the
+/// process exits with the policy's exit code. The decision is [`decide`]'s and the text is
+/// [`Verdict::message`]'s.
+///
+/// # Arguments
+///
+/// All are optional, and each mistake is a compile error that points at the token.
+///
+/// - `env = "NAME"`: the override variable. Without it, the name is derived from the Cargo
+///   package, upper-cased with `-` turned into `_`: package `my-server` gives
+///   `MY_SERVER_UNSUPPORTED_ARCH` (see [`Gate::variable_name`]). A build without Cargo (Bazel,
+///   Buck, plain `rustc`) must name the variable; without it, the compile error says so.
+/// - `matrix = PATH`: a `const` of type [`Matrix`], usually built with [`matrix!`]. The default
+///   is etcd's, [`Matrix::ETCD`].
+/// - `check = "arch"` or `"platform"`: the [`Check`]. `"arch"`, the default, judges the
+///   architecture by its best row on any OS, as etcd's code does; `"platform"` judges the
+///   (architecture, OS) pair, as etcd's documentation rates them.
+/// - `allow = "stable"` or `"experimental"`: the [`Allow`], the lowest status that starts
+///   without the variable. The default is `"stable"`.
+/// - `exit_code = N`: the refusal's exit code, 1 to 255; the default is 1, as etcd's.
+/// - `crate = "path"`: where this crate is, when `Cargo.toml` renames it
+///   (`pg = { package = "platform-gate", ... }` goes with `crate = "pg"`).
+///
+/// `check`, `allow` and `exit_code` together make the gate's [`Policy`].
+///
+/// # Where it goes
+///
+/// On `fn main` at the crate root, the program's entry point: on a `main` inside a module it is a
+/// compile error, since that function would not run first. `main` may return `()`, a `Result` or
+/// an `ExitCode`, and may be `async` under a runtime's attribute.
+///
+/// With a runtime's attribute such as `#[tokio::main]`, the order decides when the gate runs.
+/// Written below `#[tokio::main]` (nearer the function), the gate ends up in the synchronous
+/// `main` that tokio generates and runs before the runtime starts. Written above it, the gate
+/// runs first thing inside the async body, after the runtime has started its threads; prefer
+/// the first order.
 ///
 /// ```
 /// #[platform_gate::platform_gated(env = "KV_UNSUPPORTED_ARCH", check = "platform", exit_code = 3)]
 /// fn main() -> Result<(), String> {
 ///     Ok(())
 /// }
+/// ```
+///
+/// With a project's own matrix:
+///
+/// ```
+/// use platform_gate::{matrix, platform_gated, Matrix};
+///
+/// const SUPPORT: Matrix = matrix! {
+///     amd64 linux => stable,
+///     arm64 linux => experimental,
+/// };
+///
+/// #[platform_gated(env = "KV_UNSUPPORTED_ARCH", matrix = SUPPORT, allow = "experimental")]
+/// fn main() {}
 /// ```
 pub use platform_gate_macros::platform_gated;
 

@@ -6,7 +6,20 @@ use core::fmt::{self, Write as _};
 use crate::{Arch, Os, Platform};
 
 /// How well a project supports a platform its matrix lists. A platform with no row is unsupported.
+///
+/// Statuses are ordered: `Unstable < Experimental < Stable`.
+///
+/// ```
+/// use platform_gate::{Arch, Matrix, Os, Platform, Status};
+///
+/// let arm64_linux = Platform::new(Arch::Aarch64, Os::Linux);
+/// assert_eq!(Matrix::ETCD.status(arm64_linux), Some(Status::Experimental));
+/// assert!(Status::Stable > Status::Experimental && Status::Experimental > Status::Unstable);
+/// assert_eq!(Status::Experimental.to_string(), "experimental");
+/// assert_eq!(Status::Experimental.proper_name(), "Experimental");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Status {
     /// Lightly tested, less than experimental.
     Unstable,

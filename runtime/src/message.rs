@@ -32,6 +32,25 @@ impl<'a> Verdict<'a> {
 }
 
 /// An operator-facing message; [`Display`](fmt::Display) renders it, without a trailing newline.
+/// A refusal starts with `error:` and has one line per fact and fix; an override's warning is one
+/// line starting with `warning:`.
+///
+/// ```
+/// use std::ffi::OsStr;
+/// use platform_gate::{decide, Arch, Matrix, Os, Platform, Policy};
+///
+/// let arm64 = Platform::new(Arch::Aarch64, Os::Linux);
+/// let var = "ETCD_UNSUPPORTED_ARCH";
+/// let refused = decide(&Matrix::ETCD, Policy::DEFAULT, arm64, var, None);
+/// let message = refused.message("etcd").unwrap();
+/// assert!(message.is_refusal());
+/// assert!(message.to_string().starts_with("error: etcd will not start on arm64 (aarch64) linux"));
+///
+/// let overridden = decide(&Matrix::ETCD, Policy::DEFAULT, arm64, var, Some(OsStr::new("aarch64")));
+/// let warning = overridden.message("etcd").unwrap();
+/// assert!(!warning.is_refusal());
+/// assert_eq!(warning.to_string().lines().count(), 1);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Message<'a> {
     program: &'a str,

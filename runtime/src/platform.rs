@@ -16,6 +16,7 @@ use crate::{Arch, Os};
 /// assert_eq!(format!("{:#}", Platform::new(Arch::Aarch64, Os::Linux)), "arm64 (aarch64) linux");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Platform {
     /// The CPU architecture.
     pub arch: Arch,

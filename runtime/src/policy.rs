@@ -6,7 +6,19 @@ use core::num::NonZeroU8;
 use crate::{Matrix, Platform, Status};
 
 /// What the matrix is asked about.
+///
+/// ```
+/// use platform_gate::{Arch, Check, Matrix, Os, Platform, Policy, Status};
+///
+/// // In etcd's matrix amd64 is stable on Linux and experimental on Darwin.
+/// let amd64_darwin = Platform::new(Arch::X86_64, Os::Darwin);
+/// let by_arch = Policy::DEFAULT.with_check(Check::Arch);
+/// let by_platform = Policy::DEFAULT.with_check(Check::Platform);
+/// assert_eq!(by_arch.status_of(&Matrix::ETCD, amd64_darwin), Some(Status::Stable));
+/// assert_eq!(by_platform.status_of(&Matrix::ETCD, amd64_darwin), Some(Status::Experimental));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Check {
     /// The architecture alone, whatever the OS, as etcd's code does: an architecture is as
     /// supported as its best row. `#[platform_gated(check = "arch")]`, the default.
@@ -16,8 +28,20 @@ pub enum Check {
     Platform,
 }
 
-/// The lowest status that starts without the override variable.
+/// The lowest status that starts without the override variable. There is no `Unstable`: on an
+/// unstable platform the operator opts in with the variable.
+///
+/// ```
+/// use platform_gate::{Allow, Policy, Status};
+///
+/// assert!(!Policy::DEFAULT.admits(Some(Status::Experimental)));
+/// let lenient = Policy::DEFAULT.with_allow(Allow::Experimental);
+/// assert!(lenient.admits(Some(Status::Experimental)));
+/// assert!(!lenient.admits(Some(Status::Unstable)));
+/// assert!(!lenient.admits(None), "unlisted is unsupported");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Allow {
     /// Only stable platforms start by themselves. `#[platform_gated(allow = "stable")]`, the default.
     Stable,
