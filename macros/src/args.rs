@@ -5,6 +5,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::{Error, LitInt, LitStr};
 
+use crate::names::{is_portable_variable_name, nearest_portable_variable_name};
 use crate::suggest::closest;
 use crate::tokens::{Errors, split_on};
 
@@ -189,14 +190,18 @@ fn variable(value: TokenStream) -> Result<LitStr, Error> {
         "`env` takes the variable's name as a string, such as `env = \"APP_UNSUPPORTED_ARCH\"`",
     )?;
     let text = name.value();
+    if is_portable_variable_name(&text) {
+        return Ok(name);
+    }
     let problem = if text.is_empty() {
         "`env` is empty: name the variable operators set, such as `env = \"APP_UNSUPPORTED_ARCH\"`".to_owned()
-    } else if text.contains('=') {
-        format!("`env = {:?}` contains `=`, which no environment variable name can hold", text)
-    } else if text.contains('\0') {
-        format!("`env = {:?}` contains a NUL character, which no environment variable name can hold", text)
     } else {
-        return Ok(name);
+        format!(
+            "`env = \"{}\"` is not a name every shell and supervisor can set: use ASCII letters, digits and `_`, \
+             not starting with a digit; did you mean `{}`?",
+            text.escape_default(),
+            nearest_portable_variable_name(&text)
+        )
     };
     Err(Error::new(name.span(), problem))
 }

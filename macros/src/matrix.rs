@@ -7,7 +7,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Error, LitStr, Token};
 
-use crate::names::{Arch, Os};
+use crate::names::{Arch, Os, first_forbidden_character};
 use crate::suggest::closest;
 use crate::tokens::{Errors, both, split_on};
 
@@ -109,13 +109,18 @@ fn parse_row(written: TokenStream) -> Result<Row, Error> {
             })?
             .into_iter()
             .collect();
+        row.maintainers = row
+            .maintainers
+            .into_iter()
+            .map(|name| printable(name, "a maintainer's name"))
+            .collect::<Result<_, _>>()?;
         i += 1;
     }
     if matches!(tokens.get(i), Some(TokenTree::Ident(word)) if word == "note") {
         let value: TokenStream = tokens.get(i + 2..).unwrap_or_default().iter().cloned().collect();
         let is_eq = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
         row.note = Some(match syn::parse2::<LitStr>(value) {
-            Ok(note) if is_eq => note,
+            Ok(note) if is_eq => printable(note, "a note")?,
             _ => return Err(Error::new_spanned(&tokens[i], "a note is written `note = \"...\"`")),
         });
         i = tokens.len();
@@ -194,6 +199,22 @@ fn arch_names() -> Vec<&'static str> {
 
 fn os_names() -> Vec<&'static str> {
     Os::ALL.iter().flat_map(|os| [os.go_name(), os.rust_name()]).collect()
+}
+
+/// `text`, if refusals can print it as it is: one line, no terminal controls.
+fn printable(text: LitStr, what: &str) -> Result<LitStr, Error> {
+    match first_forbidden_character(&text.value()) {
+        None => Ok(text),
+        Some(c) => Err(Error::new(
+            text.span(),
+            format!(
+                "{what} cannot contain {:?} (U+{:04X}): refusals print it to operators, where a control character \
+                 or a bidirectional override could forge lines or reorder them; write it as one line of text",
+                c,
+                u32::from(c)
+            ),
+        )),
+    }
 }
 
 fn is_bracketed(token: &TokenTree) -> bool {

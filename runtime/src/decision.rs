@@ -152,9 +152,9 @@ pub fn decide<'a>(
 
 /// The override rule: whether an override value names `arch`.
 ///
-/// The value is a comma-separated list; it names `arch` when any item, with surrounding
+/// The value is a comma-separated list; it names `arch` when any item, with surrounding ASCII
 /// whitespace trimmed, is one of its spellings (Go or Rust, ASCII case-insensitive). A prefix,
-/// a substring or another architecture never does.
+/// a substring, another architecture, or any character outside ASCII never does.
 ///
 /// ```
 /// use platform_gate::{names_arch, Arch};
@@ -163,6 +163,7 @@ pub fn decide<'a>(
 /// assert!(names_arch("s390x,aarch64", Arch::Aarch64));
 /// assert!(!names_arch("arm", Arch::Aarch64));
 /// assert!(!names_arch("amd64x", Arch::X86_64));
+/// assert!(!names_arch("\u{a0}amd64", Arch::X86_64), "a no-break space is not trimmed");
 /// ```
 pub fn names_arch(value: &str, arch: Arch) -> bool {
     items(value).any(|item| arch.is_named(item))
@@ -179,8 +180,10 @@ fn named_archs(value: &str) -> Vec<Arch> {
     named
 }
 
+/// The items of a list value, each with ASCII whitespace trimmed. Only ASCII: a no-break space or
+/// an ideographic space is part of the item, which then names nothing.
 fn items(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(str::trim)
+    value.split(',').map(|item| item.trim_matches(|c: char| c.is_ascii_whitespace()))
 }
 
 impl Assessment<'_> {
@@ -273,6 +276,23 @@ mod tests {
         assert!(!passes(Arch::Arm, "arm64"), "arm64 is not arm");
         assert!(!passes(Arch::Powerpc64, "ppc64le"), "the endians are different architectures");
         assert!(!passes(Arch::Powerpc64le, "powerpc64"), "the endians are different architectures");
+    }
+
+    #[test]
+    fn only_ascii_is_trimmed_and_only_ascii_matches() {
+        for value in [
+            "\u{a0}amd64",   // no-break space
+            "\u{85}amd64",   // NEL
+            "amd64\u{3000}", // ideographic space
+            "amd64\u{3164}", // Hangul filler, which renders blank
+            "\u{430}md64",   // Cyrillic a
+            "\u{ff41}md64",  // fullwidth a
+            "AMD\u{661}4",   // Arabic-Indic digit six
+            "\u{212a}",      // Kelvin sign, which Unicode lower-cases to k
+        ] {
+            assert!(!passes(Arch::X86_64, value), "{value:?}");
+        }
+        assert!(passes(Arch::X86_64, "\x0c\r amd64 \t\n"), "ASCII whitespace is trimmed");
     }
 
     #[test]

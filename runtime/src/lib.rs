@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 mod decision;
+mod echo;
 mod gate;
 mod matrix;
 mod message;

@@ -3,6 +3,7 @@
 
 use core::fmt::{self, Write as _};
 
+use crate::names::first_forbidden_character;
 use crate::{Arch, Os, Platform};
 
 /// How well a project supports a platform its matrix lists. A platform with no row is unsupported.
@@ -83,12 +84,33 @@ impl Row {
     }
 
     /// The row with these maintainers.
+    ///
+    /// # Panics
+    ///
+    /// If a name holds a control character or a bidirectional override, as for
+    /// [`Row::with_note`]. In a `const` this is a compile error.
     pub const fn maintained_by(self, maintainers: &'static [&'static str]) -> Row {
+        let mut i = 0;
+        while i < maintainers.len() {
+            if first_forbidden_character(maintainers[i]).is_some() {
+                panic!("a maintainer's name must not contain control characters or bidirectional overrides");
+            }
+            i += 1;
+        }
         Row { maintainers, ..self }
     }
 
     /// The row with a note that refusal messages show to operators on this platform.
+    ///
+    /// # Panics
+    ///
+    /// If the note holds a control character (a newline, an escape) or a bidirectional override,
+    /// which would let it forge lines of the refusal or reorder what the operator reads. In a
+    /// `const` this is a compile error.
     pub const fn with_note(self, note: &'static str) -> Row {
+        if first_forbidden_character(note).is_some() {
+            panic!("a note must be one line, without control characters or bidirectional overrides");
+        }
         Row { note: Some(note), ..self }
     }
 
@@ -312,6 +334,16 @@ mod tests {
             Row::new(Arch::Aarch64, Os::Linux, Status::Unstable),
         ];
         let _ = Matrix::new(&ROWS);
+    }
+
+    #[test]
+    fn notes_and_maintainers_cannot_forge_lines() {
+        let row = Row::new(Arch::Arm, Os::Linux, Status::Unstable);
+        assert!(std::panic::catch_unwind(|| row.with_note("x\n  = help: forged")).is_err());
+        assert!(std::panic::catch_unwind(|| row.with_note("\x1b[2Jcleared")).is_err());
+        assert!(std::panic::catch_unwind(|| row.maintained_by(&["ok", "@evil\r"])).is_err());
+        let note = "Slow on 512 MiB \u{2014} expect swapping.";
+        assert_eq!(row.with_note(note).note(), Some(note), "other non-ASCII text is fine");
     }
 
     #[test]

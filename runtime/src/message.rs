@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::decision::{Assessment, Reason, Verdict};
+use crate::echo::{Echo, NonAsciiNote};
 use crate::{Allow, Arch, Check, Row, Status};
 
 impl<'a> Verdict<'a> {
@@ -76,11 +77,14 @@ impl Message<'_> {
         match reason {
             Reason::NotSet => writeln!(f, "is not set")?,
             Reason::Empty => writeln!(f, "is set, but empty")?,
-            Reason::NotUnicode(value) => writeln!(f, "is set to {value:?}, which is not valid UTF-8")?,
+            Reason::NotUnicode(value) => {
+                writeln!(f, "is set to {}, which is not valid UTF-8", Echo(value.as_encoded_bytes()))?
+            }
             Reason::Mismatch { value, named } if named.is_empty() => {
                 write!(
                     f,
-                    "is set to {value:?}, which names no architecture; this one is {}",
+                    "is set to {}, which names no architecture; this one is {}",
+                    Echo(value.as_bytes()),
                     arch.go_name()
                 )?;
                 if arch.rust_name() != arch.go_name() {
@@ -89,9 +93,14 @@ impl Message<'_> {
                 writeln!(f)?;
             }
             Reason::Mismatch { value, named } => {
-                write!(f, "is set to {value:?}, which names ")?;
+                write!(f, "is set to {}, which names ", Echo(value.as_bytes()))?;
                 list(f, named.iter().map(|arch| format!("{arch:#}")))?;
                 writeln!(f, ", not {arch:#}")?;
+            }
+        }
+        if let Reason::Mismatch { value, .. } = reason {
+            if let Some(note) = NonAsciiNote::of(value) {
+                writeln!(f, "  = note: {note}")?;
             }
         }
         writeln!(f, "  = help: to start it anyway, set {variable}={}", arch.go_name())?;
@@ -258,7 +267,7 @@ mod tests {
         let value = OsStr::from_bytes(b"arm64\xff");
         let verdict = decide(&Matrix::ETCD, Policy::DEFAULT, linux(Arch::Aarch64), VAR, Some(value));
         let text = verdict.message("etcd").unwrap().to_string();
-        assert!(text.contains(r#"is set to "arm64\xFF", which is not valid UTF-8"#), "{text}");
+        assert!(text.contains(r#"is set to "arm64\xff", which is not valid UTF-8"#), "{text}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The override rule against values nobody would think to write by hand: arbitrary strings and
-//! bytes, near-misses of every architecture name, very long values. The oracle is a spelling
-//! table written out here, independently of the crate's own, so a test never checks the code
-//! against itself.
+//! bytes, near-misses of every architecture name, Unicode spaces and look-alike letters, very long
+//! values. The oracle is a spelling table written out here, independently of the crate's own, so a
+//! test never checks the code against itself. Every case also checks the message it renders.
 
 use std::ffi::OsStr;
 
@@ -32,23 +32,52 @@ fn accepted(arch: Arch) -> &'static [&'static str] {
     }
 }
 
-/// The rule as the README states it: some comma-separated item, trimmed, is a spelling.
+/// The rule as the README states it: some comma-separated item, with ASCII whitespace trimmed, is
+/// a spelling, ignoring ASCII case.
 fn oracle(value: &str, arch: Arch) -> bool {
-    value.split(',').any(|item| accepted(arch).iter().any(|name| item.trim().eq_ignore_ascii_case(name)))
+    value.split(',').any(|item| {
+        let item = item.trim_matches(|c: char| c.is_ascii_whitespace());
+        accepted(arch).iter().any(|name| item.eq_ignore_ascii_case(name))
+    })
 }
+
+/// Spaces that are not ASCII: no-break, NEL, ideographic, en quad, zero-width no-break, Ogham.
+const UNICODE_SPACES: [char; 6] = ['\u{a0}', '\u{85}', '\u{3000}', '\u{2000}', '\u{feff}', '\u{1680}'];
+
+/// A letter that looks like `c` but is not ASCII: Cyrillic where one exists, else fullwidth.
+fn look_alike(c: char) -> char {
+    match c {
+        'a' => '\u{430}',
+        'c' => '\u{441}',
+        'e' => '\u{435}',
+        'o' => '\u{43e}',
+        'p' => '\u{440}',
+        'x' => '\u{445}',
+        '!'..='~' => char::from_u32(u32::from(c) + 0xfee0).expect("fullwidth forms exist"),
+        _ => c,
+    }
+}
+
+const VARIABLE: &str = "APP_UNSUPPORTED_ARCH";
 
 /// Decides for `arch` on a matrix that lists nothing, renders the message, and says whether it passed.
 fn passes(arch: Arch, value: &OsStr) -> bool {
     const NOTHING: Matrix = Matrix::new(&[]);
-    let verdict = decide(&NOTHING, Policy::DEFAULT, Platform::new(arch, Os::Linux), "V", Some(value));
+    let verdict = decide(&NOTHING, Policy::DEFAULT, Platform::new(arch, Os::Linux), VARIABLE, Some(value));
     let message = verdict.message("app").expect("an unlisted platform always has a message").to_string();
     match verdict {
         Verdict::Overridden(_) => {
-            assert!(message.starts_with("warning: "));
+            assert!(message.starts_with("warning: "), "{message}");
+            assert_eq!(message.lines().count(), 1, "a warning is one line: {message}");
             true
         }
         Verdict::Refused { .. } => {
-            assert!(message.starts_with("error: "));
+            // Whatever the value: ASCII only, a bounded shape, one pipe buffer, and the variable named.
+            assert!(message.starts_with("error: "), "{message}");
+            assert!(message.is_ascii(), "{message}");
+            assert!(message.lines().count() <= 7, "{message}");
+            assert!(message.len() < 4096, "{} bytes: {message}", message.len());
+            assert!(message.contains(&format!("set {VARIABLE}={}", arch.go_name())), "{message}");
             false
         }
         other => panic!("{other:?}"),
@@ -60,16 +89,20 @@ fn check(arch: Arch, value: &str) {
 }
 
 /// A spelling of some architecture with one random edit: a near-miss, or occasionally a hit.
+/// Edits include a Unicode space around it and a look-alike letter in it.
 fn near_miss() -> impl Strategy<Value = String> {
     let names: Vec<&str> = Arch::ALL.iter().flat_map(|&arch| accepted(arch).iter().copied()).collect();
-    (proptest::sample::select(names), 0..4usize, any::<prop::sample::Index>(), any::<char>()).prop_map(
-        |(name, edit, at, c)| {
+    let space = proptest::sample::select(&UNICODE_SPACES[..]);
+    (proptest::sample::select(names), 0..6usize, any::<prop::sample::Index>(), any::<char>(), space).prop_map(
+        |(name, edit, at, c, space)| {
             let mut chars: Vec<char> = name.chars().collect();
             let i = at.index(chars.len() + 1);
             match edit {
                 0 => chars.insert(i, c),
                 1 if i < chars.len() => drop(chars.remove(i)),
                 2 if i < chars.len() => chars[i] = c,
+                3 => chars.insert(if i % 2 == 0 { 0 } else { chars.len() }, space),
+                4 if i < chars.len() => chars[i] = look_alike(chars[i]),
                 _ => chars.truncate(i),
             }
             chars.into_iter().collect()
@@ -90,6 +123,22 @@ proptest! {
         let value = if padded { format!(" {value} ,x") } else { value };
         for &arch in Arch::ALL {
             check(arch, &value);
+        }
+    }
+
+    #[test]
+    fn unicode_spaces_and_look_alikes_never_pass(arch_index in any::<prop::sample::Index>(), space in proptest::sample::select(&UNICODE_SPACES[..]), before in any::<bool>(), letter in any::<prop::sample::Index>()) {
+        let arch = Arch::ALL[arch_index.index(Arch::ALL.len())];
+        for name in [arch.go_name(), arch.rust_name()] {
+            let spaced = if before { format!("{space}{name}") } else { format!("{name}{space}") };
+            prop_assert!(!passes(arch, OsStr::new(&spaced)), "{:?}", spaced);
+            let mut chars: Vec<char> = name.chars().collect();
+            let i = letter.index(chars.len());
+            if look_alike(chars[i]) != chars[i] {
+                chars[i] = look_alike(chars[i]);
+                let disguised: String = chars.into_iter().collect();
+                prop_assert!(!passes(arch, OsStr::new(&disguised)), "{:?}", disguised);
+            }
         }
     }
 
@@ -115,8 +164,23 @@ fn soak_a_million_values() {
         let bytes: Vec<u8> = match n % 4 {
             // Random bytes, mostly not UTF-8.
             0 => (0..random.below(32)).map(|_| random.next() as u8).collect(),
+            // A name behind a Unicode space, or with a look-alike letter.
+            1 => {
+                let name = names[random.below(names.len())];
+                let space = UNICODE_SPACES[random.below(UNICODE_SPACES.len())];
+                let value = match random.below(3) {
+                    0 => format!("{space}{name}"),
+                    1 => format!("{name}{space}"),
+                    _ => name
+                        .chars()
+                        .enumerate()
+                        .map(|(i, c)| if i == 0 { look_alike(c) } else { c })
+                        .collect(),
+                };
+                value.into_bytes()
+            }
             // A name with one byte changed, inserted or dropped.
-            1 | 2 => {
+            2 => {
                 let mut name = names[random.below(names.len())].as_bytes().to_vec();
                 let at = random.below(name.len() + 1);
                 match random.below(3) {

@@ -1,5 +1,6 @@
-// The spelling tables of architectures and operating systems, one line per name. The macro crate
-// compiles this same folder through a symlink, so `matrix!` accepts exactly what the runtime parses.
+// The spelling tables of architectures and operating systems, one line per name, and the rules for
+// the other names and texts a gate holds. The macro crate compiles this same folder through a
+// symlink, so `matrix!` and the attribute accept exactly what the runtime does.
 
 /// ASCII case-insensitive equality, usable in `const` (`str::eq_ignore_ascii_case` is const only
 /// from Rust 1.89, and this crate supports 1.85).
@@ -16,6 +17,71 @@ pub(crate) const fn same_ignoring_ascii_case(a: &str, b: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// Whether `name` is a portable environment variable name: ASCII letters, digits and `_`, not
+/// starting with a digit (POSIX's portable set). Shells, systemd and Kubernetes can all set it.
+pub(crate) const fn is_portable_variable_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes[0].is_ascii_digit() {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The portable variable name nearest to `name`: it ends where `=` or NUL would end it (`NAME=value`),
+/// every other character becomes `_`, and a leading digit gets one before it. (`MY ARCH` gives
+/// `MY_ARCH`, `KV_ARCH=arm64` gives `KV_ARCH`.)
+#[allow(dead_code)] // Only the macro crate suggests names.
+pub(crate) fn nearest_portable_variable_name(name: &str) -> String {
+    let name = name.split(['=', '\0']).next().unwrap_or_default();
+    let mut nearest: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if nearest.starts_with(|c: char| c.is_ascii_digit()) || nearest.is_empty() {
+        nearest.insert(0, '_');
+    }
+    nearest
+}
+
+/// Whether `c` may not appear in a note or a maintainer's name, which refusals print: control
+/// characters (C0, DEL, C1), which can start a new line or drive the terminal, and the
+/// bidirectional overrides, which reorder what the operator sees.
+pub(crate) const fn is_forbidden_in_text(c: char) -> bool {
+    matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first character of `text` that [`is_forbidden_in_text`], if any.
+pub(crate) const fn first_forbidden_character(text: &str) -> Option<char> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Decodes one character of valid UTF-8, by its leading byte's length.
+        let (length, mut code) = match bytes[i] {
+            0x00..=0x7f => (1, bytes[i] as u32),
+            0xc0..=0xdf => (2, (bytes[i] & 0x1f) as u32),
+            0xe0..=0xef => (3, (bytes[i] & 0x0f) as u32),
+            _ => (4, (bytes[i] & 0x07) as u32),
+        };
+        let mut j = 1;
+        while j < length {
+            code = (code << 6) | (bytes[i + j] & 0x3f) as u32;
+            j += 1;
+        }
+        if let Some(c) = char::from_u32(code) {
+            if is_forbidden_in_text(c) {
+                return Some(c);
+            }
+        }
+        i += length;
+    }
+    None
 }
 
 /// Writes `{go}`, then ` ({rust})` where the two differ and `{:#}` asked for both.
@@ -193,6 +259,44 @@ mod tests {
         for &os in Os::ALL {
             assert_eq!(Os::from_name(os.go_name()), Some(os));
             assert_eq!(Os::from_name(os.rust_name()), Some(os));
+        }
+    }
+
+    #[test]
+    fn portable_variable_names_and_the_nearest_one() {
+        for good in ["ETCD_UNSUPPORTED_ARCH", "_X", "a1"] {
+            assert!(is_portable_variable_name(good), "{good}");
+        }
+        for (bad, nearest) in [
+            ("MY ARCH", "MY_ARCH"),
+            ("A\nB", "A_B"),
+            ("1ARCH", "_1ARCH"),
+            ("KV-ARCH", "KV_ARCH"),
+            ("KV_ARCH=arm64", "KV_ARCH"),
+            ("KV_ARCH\0", "KV_ARCH"),
+            ("\u{430}RCH", "_RCH"),
+            ("", "_"),
+        ] {
+            assert!(!is_portable_variable_name(bad), "{bad:?}");
+            assert_eq!(nearest_portable_variable_name(bad), nearest);
+            assert!(is_portable_variable_name(&nearest_portable_variable_name(bad)));
+        }
+    }
+
+    #[test]
+    fn forbidden_characters_are_found_wherever_they_are() {
+        assert_eq!(first_forbidden_character("Boards with 512 MiB \u{2014} slow"), None);
+        assert_eq!(first_forbidden_character("x\n  = help: forged"), Some('\n'));
+        assert_eq!(first_forbidden_character("\u{e9}t\u{e9}\x1b[31m"), Some('\x1b'));
+        assert_eq!(first_forbidden_character("\u{85}"), Some('\u{85}'));
+        assert_eq!(first_forbidden_character("abc\u{202e}cba"), Some('\u{202e}'));
+        // Agrees with the standard library's view of control characters, over all of Unicode.
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let text = format!("a\u{e9}{c}\u{1f600}");
+            assert_eq!(first_forbidden_character(&text).is_some(), is_forbidden_in_text(c), "{c:?}");
+            if c.is_control() {
+                assert!(is_forbidden_in_text(c), "{c:?}");
+            }
         }
     }
 

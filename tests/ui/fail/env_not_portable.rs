@@ -1,0 +1,2 @@
+#[platform_gate::platform_gated(env = "MY ARCH")]
+fn main() {}
