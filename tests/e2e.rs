@@ -17,6 +17,8 @@ fn fixture(name: &str) -> Command {
         "exit_code" => env!("CARGO_BIN_EXE_exit_code"),
         "tokio_above" => env!("CARGO_BIN_EXE_tokio_above"),
         "tokio_below" => env!("CARGO_BIN_EXE_tokio_below"),
+        "actix_above" => env!("CARGO_BIN_EXE_actix_above"),
+        "actix_below" => env!("CARGO_BIN_EXE_actix_below"),
         "check_platform" => env!("CARGO_BIN_EXE_check_platform"),
         "check_arch" => env!("CARGO_BIN_EXE_check_arch"),
         "experimental_here" => env!("CARGO_BIN_EXE_experimental_here"),
@@ -142,19 +144,137 @@ fn a_full_or_closed_stderr_still_exits_with_the_gates_code() {
     assert_started(&output);
 }
 
+#[cfg(unix)]
+#[test]
+fn refusals_on_a_pipe_shared_with_another_writer_are_never_torn() {
+    // Another process writes lines to the same pipe as fast as it can (a supervisor, `2>&1 |
+    // logger`) while the gate refuses a hundred times: each refusal must arrive whole.
+    const RUNS: usize = 100;
+    let script = r#"(while :; do echo "[other] heartbeat ok" >&2; done) & writer=$!
+        i=0; while [ $i -lt "$1" ]; do "$0"; i=$((i + 1)); done
+        kill $writer"#;
+    let output = Command::new("sh")
+        .args(["-c", script, env!("CARGO_BIN_EXE_unstable_here"), &RUNS.to_string()])
+        .env_clear()
+        .output()
+        .expect("sh runs");
+    let refusal = expected_message("unstable_here", &HERE_UNSTABLE, Policy::DEFAULT, None);
+    let shared = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(shared.matches(&refusal).count(), RUNS, "some refusals were torn");
+    let others = shared.replace(&refusal, "");
+    assert!(others.lines().all(|line| line == "[other] heartbeat ok"), "interleaved:\n{others}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_value_cannot_hang_the_refusal_on_a_full_pipe() {
+    // The parent reads stderr only after the child exits, so a message larger than the pipe's
+    // 64 KiB would block the child forever. Control characters escape to four bytes each. (Linux
+    // takes at most 128 KiB in one environment string.)
+    for value in ["x".repeat(100_000), "\x01".repeat(100_000)] {
+        let mut child =
+            fixture("unstable_here").env(VAR, &value).stderr(Stdio::piped()).spawn().expect("runs");
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("the refusal hung on a full pipe");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(1));
+        let mut message = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut message).expect("read");
+        assert!(message.len() < 4096, "{} bytes", message.len());
+        assert!(message.contains("more bytes)"), "{message}");
+        assert_eq!(
+            message,
+            expected_message("unstable_here", &HERE_UNSTABLE, Policy::DEFAULT, Some(OsStr::new(&value)))
+        );
+    }
+}
+
+#[test]
+fn look_alikes_and_unicode_spaces_are_refused_and_shown_as_they_are() {
+    let name = Platform::CURRENT.arch.go_name();
+    let first = name.chars().next().expect("a name");
+    // A fullwidth first letter renders almost like the real one.
+    let fullwidth = char::from_u32(u32::from(first) + 0xfee0).expect("fullwidth form");
+    let cases = [
+        (format!("\u{a0}{name}"), "U+00A0"),
+        (format!("\u{85}{name}"), "U+0085"),
+        (format!("{name}\u{3000}"), "U+3000"),
+        (format!("{name}\u{3164}"), "U+3164"),
+        (format!("{fullwidth}{}", &name[1..]), "U+FF"),
+    ];
+    for (value, code_point) in cases {
+        let output = run("unstable_here", VAR, Some(OsStr::new(&value)));
+        assert_refused(&output, 1);
+        let message = stderr(&output);
+        assert!(message.is_ascii(), "{message}");
+        assert!(message.contains(&format!("the value contains {code_point}")), "{message}");
+        let escaped: String = value
+            .chars()
+            .map(|c| if c.is_ascii() { c.to_string() } else { c.escape_unicode().to_string() })
+            .collect();
+        assert!(message.contains(&format!("is set to \"{escaped}\"")), "{message}");
+    }
+}
+
 #[test]
 fn exit_code_is_honoured() {
     assert_refused(&run("exit_code", VAR, None), 42);
     assert_started(&run("exit_code", VAR, Some(OsStr::new(Platform::CURRENT.arch.rust_name()))));
 }
 
+/// Gated `async fn main`s under a runtime's attribute, in both orders.
+const ASYNC_FIXTURES: [&str; 4] = ["tokio_above", "tokio_below", "actix_above", "actix_below"];
+
 #[test]
-fn tokio_in_either_order_refuses_before_the_body_and_overrides() {
-    for name in ["tokio_above", "tokio_below"] {
+fn async_runtimes_in_either_order_refuse_before_the_body_and_override() {
+    for name in ASYNC_FIXTURES {
         let output = run(name, VAR, None);
         assert_refused(&output, 1);
         assert_eq!(stderr(&output), expected_message(name, &HERE_UNSTABLE, Policy::DEFAULT, None));
         assert_started(&run(name, VAR, Some(OsStr::new(Platform::CURRENT.arch.go_name()))));
+    }
+}
+
+/// `fixture` as user `nobody`, allowed one process: the first thread any runtime starts fails.
+/// Needs root, to change user; `None` elsewhere.
+#[cfg(target_os = "linux")]
+fn with_one_process(name: &str, value: Option<&str>) -> Option<Output> {
+    let root = Command::new("id").arg("-u").output().ok().is_some_and(|id| id.stdout == b"0\n");
+    if !root {
+        return None;
+    }
+    let mut command = Command::new("setpriv");
+    command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "prlimit", "--nproc=1", "--"]);
+    command.arg(fixture(name).get_program()).env_clear().stdin(Stdio::null());
+    if let Some(value) = value {
+        command.env(VAR, value);
+    }
+    Some(command.output().expect("setpriv and prlimit run"))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn no_runtime_thread_exists_before_the_refusal_in_either_order() {
+    let Some(control) = with_one_process("tokio_below", Some(Platform::CURRENT.arch.go_name())) else {
+        eprintln!("skipped: RLIMIT_NPROC needs another user, and changing user needs root");
+        return;
+    };
+    // The limit bites: past the gate, tokio cannot start its worker threads and panics.
+    assert_eq!(control.status.code(), Some(101), "{}", stderr(&control));
+    assert!(stderr(&control).contains("worker thread"), "{}", stderr(&control));
+    for name in ASYNC_FIXTURES {
+        let output = with_one_process(name, None).expect("as root");
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output), "", "{name}");
+        assert_eq!(stderr(&output), expected_message(name, &HERE_UNSTABLE, Policy::DEFAULT, None), "{name}");
     }
 }
 

@@ -13,6 +13,7 @@ fn blocks() -> Vec<(&'static str, String)> {
         (Arch::Aarch64, None),
         (Arch::Aarch64, Some("aarch64")),
         (Arch::Arm, Some("ARM64")),
+        (Arch::Aarch64, Some("\u{430}rm64")), // a Cyrillic а
         (Arch::Riscv64, Some("")),
         (Arch::X86_64, Some("junk")),
     ];

@@ -1,5 +1,6 @@
 // The item under `#[platform_gated]`: checked to be `fn main` with no parameters or generics, by
-// scanning its tokens. The body is never parsed; the call is spliced in after its inner attributes.
+// scanning its tokens. The body is never parsed; the call is spliced in after its inner attributes,
+// or, under an async runtime's attribute, into a synchronous `main` that runs before the runtime.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use syn::Error;
@@ -8,31 +9,44 @@ use crate::tokens::Errors;
 
 /// `fn main`, split where the call goes.
 pub struct MainFn {
-    /// Attributes, visibility, qualifiers, `fn main()`, the return type: kept as written.
+    /// The outer attributes, each `#` and its `[...]`, as written.
+    attributes: Vec<TokenStream>,
+    /// The visibility (`pub`, `pub(crate)`), if any.
+    visibility: Vec<TokenTree>,
+    /// Qualifiers, `fn main()`, the return type: kept as written.
     signature: Vec<TokenTree>,
     body: Group,
+    /// Where in `attributes` the async runtime's attribute is, for an `async fn main`.
+    runtime: Option<usize>,
 }
 
 impl MainFn {
     pub fn parse(item: TokenStream) -> Result<MainFn, Error> {
         let tokens: Vec<TokenTree> = item.into_iter().collect();
         let mut i = 0;
-        // Outer attributes (`#[...]`) and a visibility (`pub`, `pub(crate)`).
+        let mut attributes = Vec::new();
         while is_punct(tokens.get(i), '#') && is_group(tokens.get(i + 1), Delimiter::Bracket) {
+            attributes.push(tokens[i..i + 2].iter().cloned().collect());
             i += 2;
         }
+        let visibility_start = i;
         if is_ident(tokens.get(i), "pub") {
             i += 1;
             if is_group(tokens.get(i), Delimiter::Parenthesis) {
                 i += 1;
             }
         }
+        let visibility = tokens[visibility_start..i].to_vec();
+        let signature_start = i;
         // Qualifiers: `const`, `async`, `unsafe`, `extern "C"`.
+        let mut asyncness = None;
         while let Some(TokenTree::Ident(word)) = tokens.get(i) {
             match word.to_string().as_str() {
-                "const" | "async" | "unsafe" | "safe" | "extern" => i += 1,
+                "async" => asyncness = Some(word.span()),
+                "const" | "unsafe" | "safe" | "extern" => {}
                 _ => break,
             }
+            i += 1;
             if matches!(tokens.get(i), Some(TokenTree::Literal(_))) {
                 i += 1; // the ABI string after `extern`
             }
@@ -92,12 +106,33 @@ impl MainFn {
             }
             other => errors.push(Error::new_spanned(other.cloned(), "expected `()` after `fn main`")),
         }
-        let signature = tokens[..tokens.len() - 1].to_vec();
-        errors.finish(MainFn { signature, body })
+        let runtime = attributes.iter().position(is_runtime_attribute);
+        if let (Some(span), None) = (asyncness, runtime) {
+            // A runtime attribute above this one has already made `main` synchronous, so what is
+            // left is an async `main` whose runtime would start before the gate could run.
+            errors.push(Error::new(
+                span,
+                "`#[platform_gated]` must run before the async runtime starts, and no runtime attribute \
+                 (such as `#[tokio::main]`) follows it here; write `#[platform_gated]` first, above the \
+                 runtime's attribute: `#[platform_gated] #[tokio::main] async fn main()`",
+            ));
+        }
+        let signature = tokens[signature_start..tokens.len() - 1].to_vec();
+        errors.finish(MainFn { attributes, visibility, signature, body, runtime })
     }
 
-    /// The function with `call` first in its body, after the body's inner attributes.
+    /// The function with `call` first in its body, after the body's inner attributes. Under an
+    /// async runtime's attribute, `call` goes in a synchronous `main` instead, which then runs
+    /// the async one: the gate refuses before the runtime exists, whatever that attribute does
+    /// with the function's other attributes.
     pub fn with_call(self, call: TokenStream) -> TokenStream {
+        match self.runtime {
+            None => self.with_call_in_body(call),
+            Some(runtime) => self.with_call_before_runtime(call, runtime),
+        }
+    }
+
+    fn with_call_in_body(self, call: TokenStream) -> TokenStream {
         let body: Vec<TokenTree> = self.body.stream().into_iter().collect();
         let mut inner_attributes = 0;
         while is_punct(body.get(inner_attributes), '#')
@@ -111,10 +146,52 @@ impl MainFn {
         stream.extend(body[inner_attributes..].iter().cloned());
         let mut new_body = Group::new(Delimiter::Brace, stream);
         new_body.set_span(self.body.span());
-        let mut item: TokenStream = self.signature.into_iter().collect();
+        let mut item: TokenStream = self.attributes.into_iter().collect();
+        item.extend(self.visibility);
+        item.extend(self.signature);
         item.extend([TokenTree::Group(new_body)]);
         item
     }
+
+    /// `ATTRS VIS fn main() RET { CALL  #[RUNTIME] async fn main() RET BODY  main() }`
+    fn with_call_before_runtime(mut self, call: TokenStream, runtime: usize) -> TokenStream {
+        let runtime_attribute = self.attributes.remove(runtime);
+        let name = self.signature.iter().find(|token| is_ident(Some(token), "main")).cloned();
+        let mut inner: TokenStream = runtime_attribute;
+        inner.extend(self.signature.iter().cloned());
+        inner.extend([TokenTree::Group(self.body.clone())]);
+
+        let mut body = call;
+        body.extend(inner);
+        body.extend(name);
+        body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new()))]);
+        let mut outer_body = Group::new(Delimiter::Brace, body);
+        outer_body.set_span(self.body.span());
+
+        let mut item: TokenStream = self.attributes.into_iter().collect();
+        item.extend(self.visibility);
+        item.extend(self.signature.into_iter().filter(|token| !is_ident(Some(token), "async")));
+        item.extend([TokenTree::Group(outer_body)]);
+        item
+    }
+}
+
+/// `#[PATH::main]` or `#[PATH::main(...)]`: the attribute of an async runtime (tokio, actix,
+/// async-std and others all name theirs `main`).
+fn is_runtime_attribute(attribute: &TokenStream) -> bool {
+    let Some(TokenTree::Group(brackets)) = attribute.clone().into_iter().nth(1) else {
+        return false;
+    };
+    let tokens: Vec<TokenTree> = brackets.stream().into_iter().collect();
+    let path_length = tokens
+        .iter()
+        .position(|token| !matches!(token, TokenTree::Ident(_)) && !is_punct(Some(token), ':'))
+        .unwrap_or(tokens.len());
+    let arguments = &tokens[path_length..];
+    let last_segment = tokens[..path_length].iter().rev().find(|token| matches!(token, TokenTree::Ident(_)));
+    is_ident(last_segment, "main")
+        && (arguments.is_empty()
+            || (arguments.len() == 1 && is_group(arguments.first(), Delimiter::Parenthesis)))
 }
 
 fn is_punct(token: Option<&TokenTree>, c: char) -> bool {

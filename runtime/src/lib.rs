@@ -86,11 +86,19 @@ pub use crate::policy::{Allow, Check, Policy};
 /// compile error, since that function would not run first. `main` may return `()`, a `Result` or
 /// an `ExitCode`, and may be `async` under a runtime's attribute.
 ///
-/// With a runtime's attribute such as `#[tokio::main]`, the order decides when the gate runs.
-/// Written below `#[tokio::main]` (nearer the function), the gate ends up in the synchronous
-/// `main` that tokio generates and runs before the runtime starts. Written above it, the gate
-/// runs first thing inside the async body, after the runtime has started its threads; prefer
-/// the first order.
+/// With an async runtime's attribute (`#[tokio::main]`, `#[actix_web::main]`, any
+/// `#[...::main]`), the gate still runs first, before the runtime or any of its threads exist.
+/// Written above the runtime's attribute, it makes a synchronous `main` that runs the gate and
+/// then the runtime's. Written below, it sees the synchronous `main` that tokio or actix
+/// generate, and goes at its top. async-std moves other attributes onto an inner function, so
+/// with it only the first order works; an `async fn main` with no runtime attribute below the
+/// gate is a compile error that says which order to write. So the order that always works is:
+///
+/// ```text
+/// #[platform_gate::platform_gated]
+/// #[tokio::main]
+/// async fn main() { ... }
+/// ```
 ///
 /// ```
 /// #[platform_gate::platform_gated(env = "KV_UNSUPPORTED_ARCH", check = "platform", exit_code = 3)]

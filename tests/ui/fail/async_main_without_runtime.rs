@@ -1,0 +1,2 @@
+#[platform_gate::platform_gated(env = "KV_UNSUPPORTED_ARCH")]
+async fn main() {}
