@@ -135,7 +135,6 @@ impl Args {
         if let Some(code) = &self.exit_code {
             policy.extend(quote!(.with_exit_code(#private::exit_code(#code))));
         }
-        let policy = (!policy.is_empty()).then(|| quote!(.with_policy(#private::Policy::DEFAULT #policy)));
         // The program's name and, unless `env` names it, the variable's come from Cargo. A build
         // without Cargo (Bazel, Buck, plain rustc) works when the variable is named; otherwise
         // `env!` stops it with a message that says how.

@@ -3,7 +3,8 @@
 
 use std::ffi::OsStr;
 
-use crate::{Arch, Check, Matrix, Platform, Policy, Status};
+use crate::names::{first_item, list_names};
+use crate::{Arch, Check, Matrix, Packager, Platform, Policy, Status};
 
 /// What the gate decided, with what its message needs. [`decide`] makes it;
 /// [`Verdict::message`] renders it for the operator.
@@ -21,7 +22,7 @@ use crate::{Arch, Check, Matrix, Platform, Policy, Status};
 ///     let platform = Platform::new(arch, Os::Linux);
 ///     let verdict = decide(&Matrix::ETCD, Policy::DEFAULT, platform, var, value.map(OsStr::new));
 ///     let started = match verdict {
-///         Verdict::Supported | Verdict::Overridden(_) => true,
+///         Verdict::Supported | Verdict::Vouched { .. } | Verdict::Overridden(_) => true,
 ///         Verdict::Refused { .. } => false,
 ///         _ => unreachable!("a verdict this example does not know"),
 ///     };
@@ -33,6 +34,14 @@ use crate::{Arch, Check, Matrix, Platform, Policy, Status};
 pub enum Verdict<'a> {
     /// The platform passes by itself; the variable was not consulted and nothing is printed.
     Supported,
+    /// The platform does not pass by itself, but the build's packager supports its
+    /// architecture (see [`Packager`](crate::Packager)); the variable was not consulted.
+    Vouched {
+        /// What the matrix says of the platform.
+        assessment: Assessment<'a>,
+        /// Who supports it.
+        packager: Packager,
+    },
     /// The platform does not pass by itself, but the variable names its architecture.
     Overridden(Assessment<'a>),
     /// The platform does not pass by itself, and the variable does not name its architecture.
@@ -110,7 +119,8 @@ pub enum Reason<'a> {
 
 /// Decides whether the program starts on `platform`, given the override variable's value.
 ///
-/// A platform that the policy admits is [`Verdict::Supported`] whatever the variable says.
+/// A platform that the policy admits is [`Verdict::Supported`] whatever the variable says. One
+/// whose architecture the policy's packager supports is [`Verdict::Vouched`].
 /// Otherwise the variable must name the architecture (see [`names_arch`]) for
 /// [`Verdict::Overridden`]; anything else is [`Verdict::Refused`] with the reason.
 ///
@@ -138,6 +148,11 @@ pub fn decide<'a>(
         return Verdict::Supported;
     }
     let assessment = Assessment { platform, status, policy, matrix, variable };
+    if let Some(packager) = policy.packager() {
+        if packager.supports(platform.arch) {
+            return Verdict::Vouched { assessment, packager };
+        }
+    }
     let reason = match value {
         None => Reason::NotSet,
         Some(value) if value.is_empty() => Reason::Empty,
@@ -165,25 +180,24 @@ pub fn decide<'a>(
 /// assert!(!names_arch("amd64x", Arch::X86_64));
 /// assert!(!names_arch("\u{a0}amd64", Arch::X86_64), "a no-break space is not trimmed");
 /// ```
-pub fn names_arch(value: &str, arch: Arch) -> bool {
-    items(value).any(|item| arch.is_named(item))
+pub const fn names_arch(value: &str, arch: Arch) -> bool {
+    list_names(value, arch)
 }
 
 /// The architectures an override value names, each once, in the order given.
 fn named_archs(value: &str) -> Vec<Arch> {
     let mut named = Vec::new();
-    for arch in items(value).filter_map(Arch::from_name) {
-        if !named.contains(&arch) {
-            named.push(arch);
+    let mut rest = Some(value);
+    while let Some(list) = rest {
+        let (item, after) = first_item(list);
+        if let Some(arch) = Arch::from_name(item) {
+            if !named.contains(&arch) {
+                named.push(arch);
+            }
         }
+        rest = after;
     }
     named
-}
-
-/// The items of a list value, each with ASCII whitespace trimmed. Only ASCII: a no-break space or
-/// an ideographic space is part of the item, which then names nothing.
-fn items(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(|item| item.trim_matches(|c: char| c.is_ascii_whitespace()))
 }
 
 impl Assessment<'_> {
@@ -219,7 +233,7 @@ mod tests {
                 true
             }
             Verdict::Refused { .. } => false,
-            Verdict::Supported => panic!("nothing is supported by an empty matrix"),
+            Verdict::Supported | Verdict::Vouched { .. } => panic!("nothing is supported by an empty matrix"),
         }
     }
 

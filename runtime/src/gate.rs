@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::io::Write as _;
 
 use crate::names::is_portable_variable_name;
-use crate::{Matrix, Platform, Policy, Verdict, decide};
+use core::num::NonZeroU8;
+
+use crate::{Allow, Check, Matrix, Packager, Platform, Policy, Verdict, decide};
 
 /// A program's platform gate. `#[platform_gated]` builds one in a `const` and enforces it first
 /// thing in `main`; a program that wants the gate elsewhere can do the same by hand.
@@ -37,7 +39,8 @@ enum Variable {
 }
 
 impl Gate {
-    /// A gate for `program` with override variable `variable`, etcd's matrix and etcd's policy.
+    /// A gate for `program` with override variable `variable`, etcd's matrix and etcd's policy,
+    /// with the build's packager ([`Packager::FROM_BUILD`]).
     ///
     /// # Panics
     ///
@@ -60,7 +63,7 @@ impl Gate {
             },
             variable: Variable::FromPackage(package),
             matrix: Matrix::ETCD,
-            policy: Policy::DEFAULT,
+            policy: Policy::DEFAULT.with_packager(Packager::FROM_BUILD),
         }
     }
 
@@ -82,9 +85,25 @@ impl Gate {
         Gate { matrix, ..self }
     }
 
-    /// The gate with this policy.
+    /// The gate with this policy, in place of etcd's policy and the build's
+    /// [`Packager::FROM_BUILD`].
     pub const fn with_policy(self, policy: Policy) -> Gate {
         Gate { policy, ..self }
+    }
+
+    /// The gate with its policy's check set to `check`.
+    pub const fn with_check(self, check: Check) -> Gate {
+        Gate { policy: self.policy.with_check(check), ..self }
+    }
+
+    /// The gate with its policy's lowest status that starts by itself set to `allow`.
+    pub const fn with_allow(self, allow: Allow) -> Gate {
+        Gate { policy: self.policy.with_allow(allow), ..self }
+    }
+
+    /// The gate with its policy's exit code set to `exit_code`.
+    pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Gate {
+        Gate { policy: self.policy.with_exit_code(exit_code), ..self }
     }
 
     /// The name messages call the program by.

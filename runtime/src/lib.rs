@@ -37,6 +37,7 @@ mod gate;
 mod matrix;
 mod message;
 mod names;
+mod packager;
 mod platform;
 mod policy;
 
@@ -45,6 +46,7 @@ pub use crate::gate::Gate;
 pub use crate::matrix::{Matrix, Row, Status};
 pub use crate::message::Message;
 pub use crate::names::{Arch, Os};
+pub use crate::packager::Packager;
 pub use crate::platform::Platform;
 pub use crate::policy::{Allow, Check, Policy};
 

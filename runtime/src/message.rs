@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::decision::{Assessment, Reason, Verdict};
 use crate::echo::{Echo, NonAsciiNote};
-use crate::{Allow, Arch, Check, Row, Status};
+use crate::{Allow, Arch, Check, Packager, Row, Status};
 
 impl<'a> Verdict<'a> {
     /// The message for the operator: `None` for a supported platform, which prints nothing.
@@ -24,9 +24,12 @@ impl<'a> Verdict<'a> {
     pub fn message(&'a self, program: &'a str) -> Option<Message<'a>> {
         match self {
             Verdict::Supported => None,
-            Verdict::Overridden(assessment) => Some(Message { program, assessment, refusal: None }),
+            Verdict::Vouched { assessment, packager } => {
+                Some(Message { program, assessment, kind: Kind::Vouched(packager) })
+            }
+            Verdict::Overridden(assessment) => Some(Message { program, assessment, kind: Kind::Overridden }),
             Verdict::Refused { assessment, reason } => {
-                Some(Message { program, assessment, refusal: Some(reason) })
+                Some(Message { program, assessment, kind: Kind::Refusal(reason) })
             }
         }
     }
@@ -56,13 +59,20 @@ impl<'a> Verdict<'a> {
 pub struct Message<'a> {
     program: &'a str,
     assessment: &'a Assessment<'a>,
-    refusal: Option<&'a Reason<'a>>,
+    kind: Kind<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind<'a> {
+    Refusal(&'a Reason<'a>),
+    Overridden,
+    Vouched(&'a Packager),
 }
 
 impl Message<'_> {
     /// Whether this is a refusal (`error:`) rather than an override warning (`warning:`).
     pub fn is_refusal(&self) -> bool {
-        self.refusal.is_some()
+        matches!(self.kind, Kind::Refusal(_))
     }
 
     fn write_refusal(&self, f: &mut fmt::Formatter<'_>, reason: &Reason<'_>) -> fmt::Result {
@@ -130,6 +140,19 @@ impl Message<'_> {
         )
     }
 
+    /// One line: upstream does not support the platform, the packager of this build does, and
+    /// problems go to the packager.
+    fn write_vouched(&self, f: &mut fmt::Formatter<'_>, packager: &Packager) -> fmt::Result {
+        let Message { program, assessment: a, .. } = *self;
+        write!(f, "warning: {program} is running on {:#}, ", a.platform)?;
+        match a.status {
+            Some(status) => write!(f, "where the {} is {status} in {program}'s support matrix", a.subject())?,
+            None => write!(f, "which {program} does not support")?,
+        }
+        let name = packager.name();
+        write!(f, "; {name}, who packaged this build, supports it: report problems to {name}")
+    }
+
     /// The platforms that start without the variable under the same policy.
     fn passing_platforms(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = self.assessment;
@@ -161,9 +184,10 @@ impl Message<'_> {
 
 impl fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.refusal {
-            Some(reason) => self.write_refusal(f, reason),
-            None => self.write_warning(f),
+        match self.kind {
+            Kind::Refusal(reason) => self.write_refusal(f, reason),
+            Kind::Overridden => self.write_warning(f),
+            Kind::Vouched(packager) => self.write_vouched(f, packager),
         }
     }
 }
@@ -281,6 +305,25 @@ mod tests {
             text.contains("= note: stable platforms: amd64 (x86_64) linux and ppc64le (powerpc64le) linux\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_packager_vouches_in_one_line_and_only_for_its_architectures() {
+        let alpine = Policy::DEFAULT.with_packager(Some(crate::Packager::new("Alpine Linux", "loong64,arm")));
+        let text = render(linux(Arch::Loongarch64), alpine, None).unwrap();
+        assert_eq!(
+            text,
+            "warning: etcd is running on loong64 (loongarch64) linux, which etcd does not support; \
+             Alpine Linux, who packaged this build, supports it: report problems to Alpine Linux"
+        );
+        let text = render(linux(Arch::Arm), alpine, Some("s390x")).unwrap();
+        assert!(
+            text.starts_with("warning: etcd is running on arm linux, where the architecture is unstable"),
+            "{text}"
+        );
+        // Elsewhere nothing changes: refused without the variable, silent where stable.
+        assert!(render(linux(Arch::Riscv64), alpine, None).unwrap().starts_with("error: "));
+        assert_eq!(render(linux(Arch::X86_64), alpine, None), None);
     }
 
     #[test]

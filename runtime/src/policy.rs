@@ -3,7 +3,7 @@
 
 use core::num::NonZeroU8;
 
-use crate::{Matrix, Platform, Status};
+use crate::{Matrix, Packager, Platform, Status};
 
 /// What the matrix is asked about.
 ///
@@ -49,7 +49,8 @@ pub enum Allow {
     Experimental,
 }
 
-/// How a gate judges a platform: what it checks, what it allows, and the exit code of a refusal.
+/// How a gate judges a platform: what it checks, what it allows, the exit code of a refusal, and
+/// the packager (if any) who supports the build beyond the matrix.
 ///
 /// ```
 /// use platform_gate::{Allow, Arch, Check, Matrix, Os, Platform, Policy};
@@ -64,12 +65,13 @@ pub struct Policy {
     check: Check,
     allow: Allow,
     exit_code: NonZeroU8,
+    packager: Option<Packager>,
 }
 
 impl Policy {
     /// etcd's policy: the architecture must be stable somewhere in the matrix; a refusal exits 1.
     pub const DEFAULT: Policy =
-        Policy { check: Check::Arch, allow: Allow::Stable, exit_code: NonZeroU8::MIN };
+        Policy { check: Check::Arch, allow: Allow::Stable, exit_code: NonZeroU8::MIN, packager: None };
 
     /// The policy with this check.
     pub const fn with_check(self, check: Check) -> Policy {
@@ -86,6 +88,12 @@ impl Policy {
         Policy { exit_code, ..self }
     }
 
+    /// The policy with a packager who supports this build on further architectures (see
+    /// [`Packager`]); gates start from [`Packager::FROM_BUILD`].
+    pub const fn with_packager(self, packager: Option<Packager>) -> Policy {
+        Policy { packager, ..self }
+    }
+
     /// What the matrix is asked about.
     pub const fn check(self) -> Check {
         self.check
@@ -99,6 +107,11 @@ impl Policy {
     /// The exit code of a refusal.
     pub const fn exit_code(self) -> NonZeroU8 {
         self.exit_code
+    }
+
+    /// The packager who supports this build beyond the matrix, if any.
+    pub const fn packager(self) -> Option<Packager> {
+        self.packager
     }
 
     /// The status this policy judges `platform` by: its architecture's best status, or its own

@@ -19,6 +19,56 @@ pub(crate) const fn same_ignoring_ascii_case(a: &str, b: &str) -> bool {
     true
 }
 
+/// The first item of a comma-separated list of names, with ASCII whitespace trimmed (only ASCII:
+/// a no-break space is part of the item), and the rest of the list after its comma, if any.
+pub(crate) const fn first_item(list: &str) -> (&str, Option<&str>) {
+    let bytes = list.as_bytes();
+    let mut comma = 0;
+    while comma < bytes.len() && bytes[comma] != b',' {
+        comma += 1;
+    }
+    let (item, rest) = bytes.split_at(comma);
+    let rest = match rest.split_first() {
+        Some((_, after_comma)) => Some(utf8(after_comma)),
+        None => None,
+    };
+    (utf8(item.trim_ascii()), rest)
+}
+
+/// Whether any item of the comma-separated `list` is one of `arch`'s spellings.
+pub(crate) const fn list_names(list: &str, arch: Arch) -> bool {
+    let mut rest = Some(list);
+    while let Some(list) = rest {
+        let (item, after) = first_item(list);
+        if arch.is_named(item) {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// The first non-empty item of the comma-separated `list` that names no architecture, if any.
+pub(crate) const fn first_unknown_architecture(list: &str) -> Option<&str> {
+    let mut rest = Some(list);
+    while let Some(list) = rest {
+        let (item, after) = first_item(list);
+        if !item.is_empty() && Arch::from_name(item).is_none() {
+            return Some(item);
+        }
+        rest = after;
+    }
+    None
+}
+
+/// Bytes cut from a `str` at ASCII positions, which are always UTF-8.
+const fn utf8(bytes: &[u8]) -> &str {
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => panic!("cut at an ASCII byte, so still UTF-8"),
+    }
+}
+
 /// Whether `name` is a portable environment variable name: ASCII letters, digits and `_`, not
 /// starting with a digit (POSIX's portable set). Shells, systemd and Kubernetes can all set it.
 pub(crate) const fn is_portable_variable_name(name: &str) -> bool {
@@ -260,6 +310,19 @@ mod tests {
             assert_eq!(Os::from_name(os.go_name()), Some(os));
             assert_eq!(Os::from_name(os.rust_name()), Some(os));
         }
+    }
+
+    #[test]
+    fn lists_are_split_at_commas_and_trimmed_of_ascii_whitespace_only() {
+        assert_eq!(first_item(" arm64 , s390x"), ("arm64", Some(" s390x")));
+        assert_eq!(first_item("s390x"), ("s390x", None));
+        assert_eq!(first_item("arm64,"), ("arm64", Some("")));
+        assert_eq!(first_item("\u{a0}arm64"), ("\u{a0}arm64", None));
+        assert!(list_names("s390x, AARCH64", Arch::Aarch64));
+        assert!(!list_names("s390x,aarch", Arch::Aarch64));
+        assert!(!list_names("", Arch::Aarch64));
+        assert_eq!(first_unknown_architecture("loong64, riscv64,"), None);
+        assert_eq!(first_unknown_architecture("loong64, loong46 ,x"), Some("loong46"));
     }
 
     #[test]
