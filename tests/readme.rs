@@ -33,7 +33,17 @@ fn blocks() -> Vec<(&'static str, String)> {
         operator.push('\n');
     }
     let operator = format!("```console\n{}```\n", operator.trim_end().to_owned() + "\n");
-    vec![("matrix", Matrix::ETCD.to_markdown()), ("operator-view", operator)]
+    let affinity = Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).expect("etcd has stable platforms");
+    let buildx = format!(
+        "```sh\ndocker buildx build --platform {} -t my-server .\n```\n",
+        Matrix::ETCD.docker_platforms(Policy::DEFAULT)
+    );
+    vec![
+        ("matrix", Matrix::ETCD.to_markdown()),
+        ("operator-view", operator),
+        ("kubernetes", format!("```yaml\n{affinity}```\n")),
+        ("buildx", buildx),
+    ]
 }
 
 #[test]

@@ -40,6 +40,7 @@ mod names;
 mod packager;
 mod platform;
 mod policy;
+mod schedulers;
 
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;

@@ -29,10 +29,12 @@ name_table! {
         X86 = "386" / "x86" also "i386", "i686" when target_arch = "x86";
         /// `arm64` in Go, `aarch64` in Rust.
         Aarch64 = "arm64" / "aarch64" when target_arch = "aarch64";
-        /// 32-bit ARM: `arm` in both.
-        Arm = "arm" / "arm" when target_arch = "arm";
-        /// Little-endian 64-bit POWER: `ppc64le` in Go, `powerpc64le` in Rust.
-        Powerpc64le = "ppc64le" / "powerpc64le" when all(target_arch = "powerpc64", target_endian = "little");
+        /// 32-bit ARM: `arm` in both; also the names distributions and `uname -m` use: `armhf`,
+        /// `armel` (Debian), `armv7` (Alpine), `armv7l` (Nix, `uname -m`).
+        Arm = "arm" / "arm" also "armhf", "armel", "armv7", "armv7l" when target_arch = "arm";
+        /// Little-endian 64-bit POWER: `ppc64le` in Go, `powerpc64le` in Rust; Debian's `ppc64el`.
+        Powerpc64le = "ppc64le" / "powerpc64le" also "ppc64el"
+            when all(target_arch = "powerpc64", target_endian = "little");
         /// Big-endian 64-bit POWER: `ppc64` in Go, `powerpc64` in Rust.
         Powerpc64 = "ppc64" / "powerpc64" when all(target_arch = "powerpc64", target_endian = "big");
         /// 32-bit POWER: `ppc` in Go, `powerpc` in Rust.
