@@ -61,6 +61,7 @@ fn downstream() -> &'static Downstream {
         let root = std::env::temp_dir().join(format!("platform-gate-packaged-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let package_target = workspace().join("target/tests/package");
+        forget_earlier_packages(&package_target);
         succeeded(
             "cargo package",
             Command::new(env!("CARGO"))
@@ -119,6 +120,28 @@ fn downstream() -> &'static Downstream {
         );
         Downstream { unpacked, target, elsewhere }
     })
+}
+
+/// Cargo treats the crates of `cargo package`'s temporary registry as registry crates: it unpacks
+/// them into `$CARGO_HOME/registry/src` once, and reuses what it compiled of them, while the
+/// version stays the same. So an earlier package of this version would be verified instead of
+/// this one: forget both. The unpacked copies sit under a registry whose name is empty
+/// (`-<hash>`); crates.io's are left alone.
+fn forget_earlier_packages(package_target: &Path) {
+    let _ = fs::remove_dir_all(package_target);
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let Some(sources) = home.map(|home| home.join("registry/src")) else { return };
+    let Ok(registries) = fs::read_dir(sources) else { return };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in ["platform-gate", "platform-gate-macros"] {
+            let _ = fs::remove_dir_all(registry.path().join(format!("{name}-{VERSION}")));
+        }
+    }
 }
 
 /// A server with its own matrix, variable and exit code: this host is not in the matrix.

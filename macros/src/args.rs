@@ -160,8 +160,12 @@ impl Args {
             },
         };
         quote! {
-            #private::enforce(const {
-                #private::prepare(#gate #matrix #policy, ::core::module_path!())
+            #private::enforce(const { &
+                #private::prepare(
+                    #gate #matrix #policy,
+                    ::core::module_path!(),
+                    &#private::target_feature_flags!(),
+                )
             });
         }
     }

@@ -43,6 +43,16 @@ pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// `[cfg!(target_feature = "..."), ...]`, one per row of the runtime's CPU feature tables (x86,
+/// then aarch64), to be evaluated where it expands: in the crate of `main`, with its own flags.
+#[doc(hidden)]
+#[proc_macro]
+pub fn target_feature_flags(_: TokenStream) -> TokenStream {
+    use names::cpu::{AARCH64_FEATURES, X86_FEATURES};
+    let names = X86_FEATURES.iter().chain(&AARCH64_FEATURES).map(|feature| feature.name);
+    quote::quote!([#(::core::cfg!(target_feature = #names)),*]).into()
+}
+
 /// The engine behind `platform_gate::matrix!`, which passes the runtime's path first:
 /// `$crate; ROWS`.
 #[doc(hidden)]

@@ -7,7 +7,8 @@ use std::io::Write as _;
 use crate::names::is_portable_variable_name;
 use core::num::NonZeroU8;
 
-use crate::{Allow, Check, Matrix, Packager, Platform, Policy, Verdict, decide};
+use crate::cpu::refuse_cpu;
+use crate::{Allow, Check, CpuFeatures, Matrix, Packager, Platform, Policy, Verdict, decide};
 
 /// A program's platform gate. `#[platform_gated]` builds one in a `const` and enforces it first
 /// thing in `main`; a program that wants the gate elsewhere can do the same by hand.
@@ -148,10 +149,29 @@ impl Gate {
     /// stderr and returns; on a refusal it prints the error to stderr and exits with the policy's
     /// exit code. Write errors on stderr (closed, full, a broken pipe) are ignored, so the exit
     /// code is always the gate's. The environment is never written.
+    ///
+    /// First it checks that this CPU has what the runtime crate was compiled to assume (its
+    /// `target_feature`s above the baseline, which `RUSTFLAGS` set for every crate); the
+    /// attribute checks what `main`'s own crate assumed.
     pub fn enforce(&self) {
+        const ASSUMED: u64 = CpuFeatures::assumed_by_build(&platform_gate_macros::target_feature_flags!());
+        if ASSUMED != 0 {
+            self.enforce_cpu(ASSUMED);
+        }
         if !self.passes_by_itself() {
             self.enforce_outside_support();
         }
+    }
+
+    /// Refuses if this CPU lacks any of `assumed` (rows of this target's feature table); see
+    /// [`crate::CpuCheck`].
+    #[inline(always)]
+    pub(crate) fn enforce_cpu(&self, assumed: u64) {
+        let (variable, from_package) = match self.variable {
+            Variable::Named(name) => (name, false),
+            Variable::FromPackage(package) => (package, true),
+        };
+        refuse_cpu(assumed, self.program, variable, from_package, self.policy.exit_code().get());
     }
 
     /// The path taken only off a supported platform: kept out of line so the fast path stays a

@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cpu;
 mod decision;
 mod echo;
 mod gate;
@@ -42,6 +43,7 @@ mod platform;
 mod policy;
 mod schedulers;
 
+pub use crate::cpu::{CpuCheck, CpuFeatures};
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;
 pub use crate::matrix::{Matrix, Row, Status};
@@ -157,26 +159,33 @@ macro_rules! matrix {
 pub mod __private {
     use core::num::NonZeroU8;
 
-    pub use crate::{Allow, Arch, Check, Gate, Matrix, Os, Policy, Row, Status};
-    pub use platform_gate_macros::matrix_with_crate_path;
+    pub use crate::{Allow, Arch, Check, CpuFeatures, Gate, Matrix, Os, Policy, Row, Status};
+    pub use platform_gate_macros::{matrix_with_crate_path, target_feature_flags};
 
-    /// A gate together with whether the target passes it by itself, computed at compile time.
+    /// A gate, whether the target passes it by itself, and what the build of `main` assumed of
+    /// the CPU: all computed at compile time.
     pub struct Prepared {
         gate: Gate,
         passes_by_itself: bool,
+        cpu: u64,
     }
 
-    /// Evaluated inside `const { }` by `#[platform_gated]`, so that `passes_by_itself` is a
-    /// constant by the time [`enforce`] sees it. `module_path` is that of the gated `main`: the
-    /// gate must be the program's entry point, at the crate root, or it would never run first.
-    pub const fn prepare(gate: Gate, module_path: &str) -> Prepared {
+    /// Evaluated inside `const { }` by `#[platform_gated]`, so that everything [`enforce`]
+    /// branches on is a constant. `module_path` is that of the gated `main`: the gate must be the
+    /// program's entry point, at the crate root, or it would never run first. `cpu_features` is
+    /// [`target_feature_flags!`] expanded in `main`'s crate, with its flags.
+    pub const fn prepare(gate: Gate, module_path: &str, cpu_features: &[bool]) -> Prepared {
         if contains_path_separator(module_path) {
             panic!(
                 "#[platform_gated] is on a `main` inside a module, which is not the program's entry point; \
                  put it on `fn main` at the crate root (src/main.rs), where it runs before anything else"
             );
         }
-        Prepared { passes_by_itself: gate.passes_by_itself(), gate }
+        Prepared {
+            passes_by_itself: gate.passes_by_itself(),
+            cpu: CpuFeatures::assumed_by_build(cpu_features),
+            gate,
+        }
     }
 
     const fn contains_path_separator(path: &str) -> bool {
@@ -204,10 +213,16 @@ pub mod __private {
         }
     }
 
-    /// The call `#[platform_gated]` puts at the top of `main`. On a target that passes by itself
-    /// the branch is on a constant and the optimiser removes the call.
+    /// The call `#[platform_gated]` puts at the top of `main`: the CPU check, then the platform
+    /// check. Both branch on constants, so on a build at its architecture's baseline, on a
+    /// platform that passes by itself, the optimiser removes the call. `prepared` is a reference
+    /// to a constant, so nothing is copied before the CPU check, which may run on a CPU that
+    /// lacks the instructions a copy could use.
     #[inline(always)]
-    pub fn enforce(prepared: Prepared) {
+    pub fn enforce(prepared: &'static Prepared) {
+        if prepared.cpu != 0 {
+            prepared.gate.enforce_cpu(prepared.cpu);
+        }
         if !prepared.passes_by_itself {
             prepared.gate.enforce_outside_support();
         }

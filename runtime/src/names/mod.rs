@@ -271,6 +271,7 @@ macro_rules! first_of {
 
 // Declared after the macros, which are then in scope in their files.
 mod arch;
+pub(crate) mod cpu;
 mod os;
 
 pub use self::arch::Arch;
