@@ -6,8 +6,11 @@
 #   3. the refusal and the override paths, start to exit, against the plain hello world;
 #   4. build time: the gated hello world and the same program under the emptiest syn-based attribute
 #      (an identity attribute on syn with default features, quote and proc-macro2), each built from
-#      clean, alternately, three times; the median of each and their ratio.
-# Goals (issue 5): no more instructions, no getenv, at most 1 KiB larger, build ratio at most 1.15.
+#      clean, alternately, three times; the median of each and their ratio;
+#   5. the CPU check (x86_64 hosts): both hello worlds built for x86-64-v3, where the gate must read
+#      the CPU before starting, their instructions and sizes side by side.
+# Goals: no more instructions, no getenv, at most 1 KiB larger, build ratio at most 1.15; and the
+# CPU check at most 2,000 instructions.
 # Usage: benches/cost.sh            Needs valgrind (installed with apt-get when missing).
 set -euo pipefail
 
@@ -120,6 +123,23 @@ strip -o "$work/gated.stripped" "$bin/gated"
 plain_size=$(stat -c %s "$work/plain.stripped")
 gated_size=$(stat -c %s "$work/gated.stripped")
 
+# --- 5: the CPU check, on a build that raised the level ------------------------------------------
+v3_plain_ir=0 v3_gated_ir=0 v3_check_ir=0 v3_plain_size=0 v3_gated_size=0
+if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo; then
+  RUSTFLAGS="-C target-cpu=x86-64-v3" cargo build --quiet --offline --release -p plain -p gated \
+    --target x86_64-unknown-linux-gnu --target-dir "$work/run-v3"
+  v3="$work/run-v3/x86_64-unknown-linux-gnu/release"
+  read -r v3_plain_ir _ _ < <(callgrind "$v3/plain")
+  read -r v3_gated_ir _ _ < <(callgrind "$v3/gated")
+  # The check's own instructions: refuse_cpu and what it calls.
+  v3_check_ir=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/callgrind.out" |
+    awk '/platform_gate::cpu::refuse_cpu/ { gsub(",", "", $1); if ($1 + 0 > max) max = $1 + 0 } END { print max + 0 }')
+  strip -o "$work/plain-v3.stripped" "$v3/plain"
+  strip -o "$work/gated-v3.stripped" "$v3/gated"
+  v3_plain_size=$(stat -c %s "$work/plain-v3.stripped")
+  v3_gated_size=$(stat -c %s "$work/gated-v3.stripped")
+fi
+
 # --- 4: build time -------------------------------------------------------------------------------
 times_gated=(); times_identity=()
 for round in $(seq 1 $rounds); do
@@ -137,7 +157,8 @@ done
 # --- report --------------------------------------------------------------------------------------
 python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" "$gated_size" \
   "$refused_ir" "$refused_rc" "$override_ir" "$refused_getenv" "$override_getenv" \
-  "${times_gated[*]}" "${times_identity[*]}" "$(rustc -V)" <<'PY'
+  "${times_gated[*]}" "${times_identity[*]}" "$(rustc -V)" \
+  "$v3_plain_ir" "$v3_gated_ir" "$v3_plain_size" "$v3_gated_size" "$v3_check_ir" <<'PY'
 import statistics, sys
 (plain_ir, gated_ir, plain_getenv, gated_getenv, plain_size, gated_size,
  refused_ir, refused_rc, override_ir, refused_getenv, override_getenv) = map(int, sys.argv[1:12])
@@ -163,6 +184,18 @@ print("| path (unstable matrix, release) | instructions | vs plain hello world |
 print("|---|---|---|---|")
 print(f"| refusal (variable unset, exit {refused_rc}) | {refused_ir:,} | {refused_ir - plain_ir:+,} | {refused_getenv} |")
 print(f"| override (variable set, warning) | {override_ir:,} | {override_ir - plain_ir:+,} | {override_getenv} |")
+v3_plain_ir, v3_gated_ir, v3_plain_size, v3_gated_size, v3_check_ir = map(int, sys.argv[15:20])
+if v3_plain_ir:
+    rows.append(("CPU check's own instructions on an x86-64-v3 build", "", "", "", 0 < v3_check_ir <= 2000))
+    print()
+    print("| built for x86-64-v3, release | plain | gated | difference | goal met |")
+    print("|---|---|---|---|---|")
+    print(f"| instructions, start to exit (callgrind) | {v3_plain_ir:,} | {v3_gated_ir:,} | {v3_gated_ir - v3_plain_ir:+,} | |")
+    print(f"| of which the CPU check (refuse_cpu, inclusive) | | {v3_check_ir:,} | | {'yes' if 0 < v3_check_ir <= 2000 else 'NO'} |")
+    print(f"| stripped binary, bytes | {v3_plain_size:,} | {v3_gated_size:,} | {v3_gated_size - v3_plain_size:+,} | |")
+else:
+    print()
+    print("(the CPU check is measured on x86_64 hosts with AVX2 only)")
 print()
 print("clean builds, s: gated", gated_t, "identity", identity_t)
 sys.exit(0 if all(row[4] for row in rows) else 1)

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use platform_gate::{Arch, Matrix, Os, Platform, Policy, decide};
+use platform_gate::{Arch, CpuCheck, CpuFeatures, Matrix, Os, Platform, Policy, decide};
 
 /// Each generated block: its marker name and its content.
 fn blocks() -> Vec<(&'static str, String)> {
@@ -38,7 +38,15 @@ fn blocks() -> Vec<(&'static str, String)> {
         "```sh\ndocker buildx build --platform {} -t my-server .\n```\n",
         Matrix::ETCD.docker_platforms(Policy::DEFAULT)
     );
+    let v3_on_v2 = CpuCheck::new(Arch::X86_64, CpuFeatures::x86_64_level(3), CpuFeatures::x86_64_level(2));
+    let cpu_refusal = v3_on_v2.message("kvd", "KVD_UNSUPPORTED_ARCH").expect("v2 lacks v3");
     vec![
+        (
+            "cpu-refusal",
+            format!(
+                "```console\n# an x86-64-v3 build of kvd, on a Nehalem (x86-64-v2)\n$ kvd\n{cpu_refusal}```\n"
+            ),
+        ),
         ("matrix", Matrix::ETCD.to_markdown()),
         ("operator-view", operator),
         ("kubernetes", format!("```yaml\n{affinity}```\n")),

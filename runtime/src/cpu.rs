@@ -405,7 +405,7 @@ pub(crate) fn refuse_cpu(assumed: u64, program: &str, variable: &str, from_packa
     let Some(family) = family(crate::Platform::CURRENT.arch) else {
         return;
     };
-    let Some(present) = detect::present() else {
+    let Some(present) = detect::present(assumed) else {
         return; // Nothing to read the CPU with: trust the build.
     };
     if !any_beyond(family, assumed, present) {
@@ -421,40 +421,96 @@ pub(crate) fn refuse_cpu(assumed: u64, program: &str, variable: &str, from_packa
     std::process::exit(i32::from(exit_code));
 }
 
-/// Reading what this CPU has, as rows of this target's family's table. x86: `cpuid`, where this
-/// compiler lets safe code call it (see build.rs). aarch64 Linux and Android: the kernel's
-/// `AT_HWCAP` words, from `/proc/self/auxv`.
+/// Reading what this CPU has, as rows of this target's family's table. x86: CPUID, where this
+/// compiler lets safe code call it. aarch64 Linux and Android: the kernel's `AT_HWCAP` words,
+/// from `/proc/self/auxv`.
 mod detect {
     #[allow(unused_imports)] // Not every target reads the CPU.
     use super::{AARCH64_FEATURES, Source, X86_FEATURES};
 
-    /// Whether this build can read the CPU at all.
+    /// Whether this target has a way to read the CPU. (On x86 the compiler must also make
+    /// `__cpuid_count` safe, which `present` finds out.)
     pub(super) const AVAILABLE: bool = cfg!(any(
-        all(platform_gate_cpuid, any(target_arch = "x86", target_arch = "x86_64")),
+        any(target_arch = "x86", target_arch = "x86_64"),
         all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")),
     ));
 
-    #[cfg(all(platform_gate_cpuid, any(target_arch = "x86", target_arch = "x86_64")))]
-    pub(super) fn present() -> Option<u64> {
-        #[cfg(target_arch = "x86")]
-        use core::arch::x86::__cpuid_count as cpuid;
-        #[cfg(target_arch = "x86_64")]
-        use core::arch::x86_64::__cpuid_count as cpuid;
+    #[cfg(target_arch = "x86")]
+    use core::arch::x86::{__cpuid_count, CpuidResult};
+    #[cfg(target_arch = "x86_64")]
+    use core::arch::x86_64::{__cpuid_count, CpuidResult};
+
+    /// `core::arch`'s `__cpuid_count`, called only where this compiler made it a safe function
+    /// (late 2025; Rust 1.85 has it `unsafe`, and this crate forbids `unsafe`). An `unsafe fn`
+    /// does not implement `Fn`, so method resolution picks `Readable` for a safe one and falls
+    /// back to `Unreadable`: one source, no build script, no `unsafe`.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    struct Cpuid<F>(F);
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[allow(dead_code)] // Each compiler uses one of the two.
+    trait Readable {
+        /// Register `register` (0 `eax` to 3 `edx`) of `cpuid(leaf, sub_leaf)`; `None` where
+        /// CPUID cannot be called.
+        fn read(&self, leaf: u32, sub_leaf: u32, register: u8) -> Option<u32>;
+    }
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    impl<F: Fn(u32, u32) -> CpuidResult> Readable for Cpuid<F> {
+        fn read(&self, leaf: u32, sub_leaf: u32, register: u8) -> Option<u32> {
+            // One field of the result, never the 16-byte result itself: see the file's top.
+            Some(match register {
+                0 => (self.0)(leaf, sub_leaf).eax,
+                1 => (self.0)(leaf, sub_leaf).ebx,
+                2 => (self.0)(leaf, sub_leaf).ecx,
+                _ => (self.0)(leaf, sub_leaf).edx,
+            })
+        }
+    }
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[allow(dead_code)] // Each compiler uses one of the two.
+    trait Unreadable {
+        fn read(&self, _leaf: u32, _sub_leaf: u32, _register: u8) -> Option<u32> {
+            None
+        }
+    }
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    impl<F> Unreadable for &Cpuid<F> {}
+
+    /// Which of the rows in `wanted` this CPU has (the others are not read); `None` where this
+    /// build cannot read the CPU.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    pub(super) fn present(wanted: u64) -> Option<u64> {
+        let cpuid = Cpuid(__cpuid_count);
+        // `&Cpuid<F>` exactly: one `&` more and `Unreadable` would match first, and without the
+        // explicit one, where `__cpuid_count` is `unsafe`, no method would be found at all.
+        #[allow(clippy::needless_borrow)]
+        let read = |leaf: u32, sub_leaf: u32, register: u8| (&cpuid).read(leaf, sub_leaf, register);
 
         // The registers the table reads, one scalar each; a leaf past the CPU's last reads as 0.
-        let max_basic = cpuid(0, 0).eax;
-        let max_extended = cpuid(0x8000_0000, 0).eax;
-        let leaf_1_ecx = if max_basic >= 1 { cpuid(1, 0).ecx } else { 0 };
-        let (leaf_7_ebx, leaf_7_ecx) =
-            if max_basic >= 7 { (cpuid(7, 0).ebx, cpuid(7, 0).ecx) } else { (0, 0) };
-        let leaf_d1_eax = if max_basic >= 0xd { cpuid(0xd, 1).eax } else { 0 };
-        let extended_ecx = if max_extended >= 0x8000_0001 { cpuid(0x8000_0001, 0).ecx } else { 0 };
+        let max_basic = read(0, 0, 0)?;
+        let max_extended = read(0x8000_0000, 0, 0)?;
+        let register = |leaf: u32, sub_leaf: u32, register: u8| {
+            let max = if leaf >= 0x8000_0000 { max_extended } else { max_basic };
+            if leaf <= max { read(leaf, sub_leaf, register).unwrap_or(0) } else { 0 }
+        };
+        let leaf_1_ecx = register(1, 0, 2);
+        let leaf_7_ebx = register(7, 0, 1);
+        let leaf_7_ecx = register(7, 0, 2);
+        let leaf_d1_eax = register(0xd, 1, 0);
+        let extended_ecx = register(0x8000_0001, 0, 2);
         // OSXSAVE: the OS saves the extended registers. (XGETBV would say which; safe code
         // cannot run it, and an OS that sets OSXSAVE on a CPU with AVX saves its registers.)
         let os_saves_avx = leaf_1_ecx & 1 << 27 != 0;
         let mut present = 0;
         let mut row = 0;
         while row < X86_FEATURES.len() {
+            if !super::has(wanted, row) {
+                row = super::next(row);
+                continue;
+            }
             if let Source::Cpuid { leaf, sub_leaf, register, bit, avx_state } = &X86_FEATURES[row].source {
                 let value = match (*leaf, *sub_leaf, *register) {
                     (1, 0, 2) => leaf_1_ecx,
@@ -475,7 +531,7 @@ mod detect {
     }
 
     #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
-    pub(super) fn present() -> Option<u64> {
+    pub(super) fn present(wanted: u64) -> Option<u64> {
         const AT_HWCAP: u64 = 16;
         const AT_HWCAP2: u64 = 26;
         let auxv = std::fs::read("/proc/self/auxv").ok()?;
@@ -502,6 +558,10 @@ mod detect {
         let mut present = 0;
         let mut row = 0;
         while row < AARCH64_FEATURES.len() {
+            if !super::has(wanted, row) {
+                row = super::next(row);
+                continue;
+            }
             if let Source::Hwcap { word, mask } = &AARCH64_FEATURES[row].source {
                 let bits = if *word == 1 { hwcap } else { hwcap2 };
                 if bits & *mask == core::hint::black_box(*mask) {
@@ -514,10 +574,10 @@ mod detect {
     }
 
     #[cfg(not(any(
-        all(platform_gate_cpuid, any(target_arch = "x86", target_arch = "x86_64")),
+        any(target_arch = "x86", target_arch = "x86_64"),
         all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")),
     )))]
-    pub(super) fn present() -> Option<u64> {
+    pub(super) fn present(_wanted: u64) -> Option<u64> {
         None
     }
 }
@@ -659,9 +719,16 @@ mod tests {
     }
 
     #[test]
-    fn this_cpu_has_what_std_detects() {
+    fn this_cpu_is_read_and_agrees_with_std() {
+        let present = detect::present(u64::MAX);
+        if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+            // Only a compiler whose `__cpuid_count` is `unsafe` (Rust 1.85's) cannot read it; the
+            // MSRV job says so, and everywhere else a silent `None` would disable the check.
+            let readable = std::env::var_os("PLATFORM_GATE_TEST_CPUID_UNSAFE").is_none();
+            assert_eq!(present.is_some(), readable);
+        }
         #[cfg(target_arch = "x86_64")]
-        if let Some(present) = detect::present() {
+        if let Some(present) = present {
             let present = CpuFeatures { family: Family::X86, bits: present };
             for name in ["sse4.2", "popcnt", "avx", "avx2", "bmi2", "fma", "aes"] {
                 let detected = match name {

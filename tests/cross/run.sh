@@ -5,10 +5,7 @@
 # Every exit code and message is checked against etcd's matrix as the issue states it, written out below
 # rather than read from the code under test.
 #
-# How: the rustup toolchain has only the x86_64 std and cannot download more, so Debian's Rust compiler
-# (rustc-web) builds each target's std from Debian's std source with -Zbuild-std (RUSTC_BOOTSTRAP=1
-# unlocks that flag on a stable compiler); Debian's cross gcc links against its target glibc; qemu-user
-# runs the result with that glibc (-L). Installs what it needs itself (root, apt), about 470 MB.
+# How: see common.sh. Installs what it needs itself (root, apt), about 470 MB.
 #
 # Usage: tests/cross/run.sh [--table]    --table: print only the README's "Tested on" table at the end
 set -euo pipefail
@@ -16,6 +13,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target_dir="$root/target/cross"
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 # triple | gcc prefix | Debian cross arch | qemu | Go name | Rust name | status in etcd's matrix | 32-bit note
 TARGETS=(
@@ -27,45 +26,6 @@ TARGETS=(
   "s390x-unknown-linux-gnu|s390x-linux-gnu|s390x|qemu-s390x|s390x|s390x|unlisted|no"
   "riscv64gc-unknown-linux-gnu|riscv64-linux-gnu|riscv64|qemu-riscv64|riscv64|riscv64|unlisted|no"
 )
-
-install() {
-  local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev) missing=()
-  local row prefix debian_arch
-  for row in "${TARGETS[@]}"; do
-    IFS='|' read -r _ prefix debian_arch _ <<< "$row"
-    packages+=("gcc-$prefix" "libc6-dev-$debian_arch-cross")
-  done
-  for p in "${packages[@]}"; do
-    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "cross: installing ${#missing[@]} packages: ${missing[*]}"
-    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    # `update` may complain about indexes unrelated to these packages; the install is what must work.
-    $sudo apt-get update -q >/dev/null || echo "cross: warning: apt-get update reported errors" >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  # -Zbuild-std needs the std source of exactly the compiler's version.
-  local release source
-  release=$(/usr/bin/rustc -vV | sed -n 's/^release: //p')
-  source=$(dpkg-query -W -f='${Version}' rust-web-src)
-  case "$source" in
-    "$release"+*) ;;
-    *) echo "cross: rustc-web is $release but rust-web-src is $source" >&2; exit 1 ;;
-  esac
-}
-
-build() {
-  local triple=$1 prefix=$2 upper
-  upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
-  (
-    unset RUSTUP_TOOLCHAIN CARGO_BUILD_TARGET RUSTC_WRAPPER RUSTFLAGS
-    export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
-    export "CARGO_TARGET_${upper}_LINKER=$prefix-gcc"
-    /usr/bin/cargo build --quiet -Zbuild-std --target "$triple" --target-dir "$target_dir" \
-      --manifest-path "$here/fixture/Cargo.toml"
-  )
-}
 
 failures=0
 cases=0
@@ -93,7 +53,7 @@ check() {
   echo "  ok   $label"
 }
 
-install
+install "${TARGETS[@]}"
 echo "cross: $(/usr/bin/rustc -V), $(qemu-aarch64 --version | head -1)"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 table=("| Target | Architecture | Status in etcd's matrix | Cases | Result |" "|---|---|---|---|---|")
@@ -102,7 +62,7 @@ for row in "${TARGETS[@]}"; do
   IFS='|' read -r triple prefix _ qemu go rust status note32 <<< "$row"
   echo "== $triple ($go)"
   started=$(date +%s)
-  if ! build "$triple" "$prefix"; then
+  if ! build "$triple" "$prefix" "$here/fixture/Cargo.toml" "$target_dir"; then
     echo "  FAIL build"; failures=$((failures + 1)); table+=("| $triple | $go | $status | build failed | FAIL |"); continue
   fi
   echo "  built in $(( $(date +%s) - started ))s"

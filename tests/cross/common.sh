@@ -1,0 +1,51 @@
+# What tests/cross/run.sh and tests/cpu/run.sh share: installing Debian's Rust compiler, its std
+# source, qemu-user and cross linkers, and building a crate for a foreign target with them.
+#
+# The rustup toolchain has only the x86_64 std and cannot download more, so Debian's Rust compiler
+# (rustc-web) builds each target's std from Debian's std source with -Zbuild-std (RUSTC_BOOTSTRAP=1
+# unlocks that flag on a stable compiler); Debian's cross gcc links against its target glibc; qemu-user
+# runs the result with that glibc (-L).
+
+# install ROW...: what the rows (triple|gcc prefix|Debian arch|...) need, when it is missing.
+install() {
+  local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev) missing=()
+  local row prefix debian_arch
+  for row in "$@"; do
+    IFS='|' read -r _ prefix debian_arch _ <<< "$row"
+    packages+=("gcc-$prefix" "libc6-dev-$debian_arch-cross")
+  done
+  for p in "${packages[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${#missing[@]} packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    # `update` may complain about indexes unrelated to these packages; the install is what must work.
+    $sudo apt-get update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # -Zbuild-std needs the std source of exactly the compiler's version.
+  local release source
+  release=$(/usr/bin/rustc -vV | sed -n 's/^release: //p')
+  source=$(dpkg-query -W -f='${Version}' rust-web-src)
+  case "$source" in
+    "$release"+*) ;;
+    *) echo "rustc-web is $release but rust-web-src is $source" >&2; exit 1 ;;
+  esac
+}
+
+# build TRIPLE GCC_PREFIX MANIFEST TARGET_DIR [CARGO_SUBCOMMAND_AND_ARGS...]: with Debian's compiler and
+# std source, for TRIPLE, linked by GCC_PREFIX-gcc. The subcommand defaults to `build`.
+build() {
+  local triple=$1 prefix=$2 manifest=$3 dir=$4 upper; shift 4
+  [ $# -gt 0 ] || set -- build
+  upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
+  (
+    unset RUSTUP_TOOLCHAIN CARGO_BUILD_TARGET RUSTC_WRAPPER RUSTFLAGS
+    export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+    export "CARGO_TARGET_${upper}_LINKER=$prefix-gcc"
+    local subcommand=$1; shift
+    /usr/bin/cargo "$subcommand" --quiet -Zbuild-std --target "$triple" --target-dir "$dir" \
+      --manifest-path "$manifest" "$@"
+  )
+}
