@@ -37,6 +37,7 @@ pub(crate) enum Source {
 pub(crate) struct CpuFeature {
     /// Its `target_feature` name.
     pub(crate) name: &'static str,
+    #[allow(dead_code)] // Unread where the CPU cannot be read (macOS on aarch64, other arches).
     pub(crate) source: Source,
     /// The x86-64 microarchitecture level that first requires it (2, 3 or 4), or 0.
     pub(crate) level: u8,
