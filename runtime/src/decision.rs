@@ -106,7 +106,8 @@ pub enum Reason<'a> {
     NotSet,
     /// The variable is set to the empty string.
     Empty,
-    /// The variable's value is not valid UTF-8, so it names nothing.
+    /// The variable's value is not Unicode (bytes that are not UTF-8, or on Windows UTF-16 with an
+    /// unpaired surrogate), so it names nothing.
     NotUnicode(&'a OsStr),
     /// The variable's value does not name the platform's architecture.
     Mismatch {

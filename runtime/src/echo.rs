@@ -2,6 +2,7 @@
 // what the operator reads is exactly what was set and a hostile value cannot forge or flood a log.
 
 use core::fmt::{self, Write as _};
+use std::ffi::OsStr;
 
 /// The most characters of a value a message shows; the rest is counted in bytes.
 pub(crate) const SHOWN_CHARACTERS: usize = 100;
@@ -11,34 +12,81 @@ const NAMED_CHARACTERS: usize = 3;
 
 /// A value as a message shows it: `"arm64\u{430}\xff"`. Printable ASCII stands for itself, `"`
 /// and `\` are escaped, and everything else is escaped by value: `\n`, `\t`, `\r`, `\x1b` for
-/// control characters, `\u{430}` for other characters, `\xff` for bytes that are not UTF-8.
-/// After [`SHOWN_CHARACTERS`], `"... (N more bytes)` ends it.
-pub(crate) struct Echo<'a>(pub(crate) &'a [u8]);
+/// control characters, `\u{430}` for other characters, `\xff` for bytes that are not UTF-8 and,
+/// on Windows, `\u{d800}` for an unpaired surrogate. After [`SHOWN_CHARACTERS`],
+/// `"... (N more bytes)` ends it.
+pub(crate) struct Echo<'a> {
+    bytes: &'a [u8],
+    /// Whether the bytes are WTF-8, where a three-byte sequence stands for an unpaired surrogate.
+    wtf8: bool,
+}
+
+impl<'a> Echo<'a> {
+    pub(crate) fn text(value: &'a str) -> Self {
+        Echo { bytes: value.as_bytes(), wtf8: false }
+    }
+
+    /// A value as the platform handed it over. On Windows, values are UTF-16 and std encodes them
+    /// as WTF-8, so an unpaired surrogate (which UTF-16 can hold and UTF-8 cannot) is shown as what
+    /// the operator set, `\u{d800}`, rather than as the three bytes std stores it in.
+    pub(crate) fn os_str(value: &'a OsStr) -> Self {
+        Echo { bytes: value.as_encoded_bytes(), wtf8: cfg!(windows) }
+    }
+
+    #[cfg(test)]
+    fn wtf8(bytes: &'a [u8]) -> Self {
+        Echo { bytes, wtf8: true }
+    }
+}
 
 impl fmt::Display for Echo<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('"')?;
         let mut shown = 0;
         let mut offset = 0;
-        for chunk in self.0.utf8_chunks() {
+        // The rest of a surrogate's bytes: each is an invalid chunk of its own.
+        let mut surrogate_tail = 0;
+        for chunk in self.bytes.utf8_chunks() {
             for c in chunk.valid().chars() {
                 if shown == SHOWN_CHARACTERS {
-                    return write!(f, "\"... ({} more bytes)", self.0.len() - offset);
+                    return write!(f, "\"... ({} more bytes)", self.bytes.len() - offset);
                 }
                 write_escaped(f, c)?;
                 shown += 1;
                 offset += c.len_utf8();
             }
             for byte in chunk.invalid() {
-                if shown == SHOWN_CHARACTERS {
-                    return write!(f, "\"... ({} more bytes)", self.0.len() - offset);
+                if surrogate_tail > 0 {
+                    surrogate_tail -= 1;
+                    offset += 1;
+                    continue;
                 }
-                write!(f, "\\x{byte:02x}")?;
+                if shown == SHOWN_CHARACTERS {
+                    return write!(f, "\"... ({} more bytes)", self.bytes.len() - offset);
+                }
+                match surrogate(&self.bytes[offset..]).filter(|_| self.wtf8) {
+                    Some(unit) => {
+                        write!(f, "\\u{{{unit:x}}}")?;
+                        surrogate_tail = 2;
+                    }
+                    None => write!(f, "\\x{byte:02x}")?,
+                }
                 shown += 1;
                 offset += 1;
             }
         }
         f.write_char('"')
+    }
+}
+
+/// The unpaired surrogate that WTF-8 encodes at the start of `bytes`, if any: `ED A0..BF 80..BF`,
+/// which UTF-8 forbids.
+fn surrogate(bytes: &[u8]) -> Option<u16> {
+    match *bytes {
+        [0xED, second @ 0xA0..=0xBF, third @ 0x80..=0xBF, ..] => {
+            Some(0xD000 | u16::from(second & 0x3F) << 6 | u16::from(third & 0x3F))
+        }
+        _ => None,
     }
 }
 
@@ -102,7 +150,7 @@ mod tests {
     use super::*;
 
     fn echo(bytes: &[u8]) -> String {
-        Echo(bytes).to_string()
+        Echo { bytes, wtf8: false }.to_string()
     }
 
     #[test]
@@ -115,6 +163,32 @@ mod tests {
         assert_eq!(echo("\u{85}amd64".as_bytes()), r#""\u{85}amd64""#);
         assert_eq!(echo(b"arm64\xff\xfe"), r#""arm64\xff\xfe""#);
         assert_eq!(echo(b""), r#""""#);
+    }
+
+    #[test]
+    fn an_unpaired_surrogate_is_shown_by_value_where_values_are_utf16() {
+        // "amd64" and U+D800, then U+DFFF and "x", as std stores them on Windows.
+        let bytes = b"amd64\xed\xa0\x80\xed\xbf\xbfx";
+        assert_eq!(Echo::wtf8(bytes).to_string(), r#""amd64\u{d800}\u{dfff}x""#);
+        // The same bytes where values are bytes: not UTF-8, shown byte by byte.
+        assert_eq!(echo(bytes), r#""amd64\xed\xa0\x80\xed\xbf\xbfx""#);
+        // Not a surrogate: a lead byte without its tail, or a tail out of range.
+        assert_eq!(Echo::wtf8(b"\xed\xa0").to_string(), r#""\xed\xa0""#);
+        assert_eq!(Echo::wtf8(b"\xed\xc0\x80").to_string(), r#""\xed\xc0\x80""#);
+        // A surrogate counts as one character, and its bytes are not counted again when cut.
+        let long = b"\xed\xa0\x80".repeat(150);
+        assert_eq!(
+            Echo::wtf8(&long).to_string(),
+            format!("\"{}\"... (150 more bytes)", "\\u{d800}".repeat(100))
+        );
+        // What std really hands over for such a value, where it can be made.
+        #[cfg(windows)]
+        {
+            use std::ffi::OsString;
+            use std::os::windows::ffi::OsStringExt;
+            let value = OsString::from_wide(&[u16::from(b'a'), 0xDBFF]);
+            assert_eq!(Echo::os_str(&value).to_string(), r#""a\u{dbff}""#);
+        }
     }
 
     #[test]

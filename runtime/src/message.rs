@@ -7,6 +7,10 @@ use crate::decision::{Assessment, Reason, Verdict};
 use crate::echo::{Echo, NonAsciiNote};
 use crate::{Allow, Arch, Check, Packager, Row, Status};
 
+/// What a value that is not Unicode fails to be: Windows keeps environment values in UTF-16 (which
+/// can hold an unpaired surrogate), other systems in bytes that should be UTF-8.
+const ENV_ENCODING: &str = if cfg!(windows) { "UTF-16" } else { "UTF-8" };
+
 impl<'a> Verdict<'a> {
     /// The message for the operator: `None` for a supported platform, which prints nothing.
     ///
@@ -88,13 +92,13 @@ impl Message<'_> {
             Reason::NotSet => writeln!(f, "is not set")?,
             Reason::Empty => writeln!(f, "is set, but empty")?,
             Reason::NotUnicode(value) => {
-                writeln!(f, "is set to {}, which is not valid UTF-8", Echo(value.as_encoded_bytes()))?
+                writeln!(f, "is set to {}, which is not valid {ENV_ENCODING}", Echo::os_str(value))?
             }
             Reason::Mismatch { value, named } if named.is_empty() => {
                 write!(
                     f,
                     "is set to {}, which names no architecture; this one is {}",
-                    Echo(value.as_bytes()),
+                    Echo::text(value),
                     arch.go_name()
                 )?;
                 if arch.rust_name() != arch.go_name() {
@@ -103,7 +107,7 @@ impl Message<'_> {
                 writeln!(f)?;
             }
             Reason::Mismatch { value, named } => {
-                write!(f, "is set to {}, which names ", Echo(value.as_bytes()))?;
+                write!(f, "is set to {}, which names ", Echo::text(value))?;
                 list(f, named.iter().map(|arch| format!("{arch:#}")))?;
                 writeln!(f, ", not {arch:#}")?;
             }

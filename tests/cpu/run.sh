@@ -18,8 +18,7 @@ work="$root/target/cpu"
 # shellcheck source=../cross/common.sh
 . "$root/tests/cross/common.sh"
 
-AARCH64="aarch64-unknown-linux-gnu|aarch64-linux-gnu|arm64"
-install "$AARCH64"
+install gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 mkdir -p "$work/bin"
 
 # name | profile | RUSTFLAGS
@@ -89,9 +88,9 @@ run "x86-64-v3 on Nehalem, ETCD_UNSUPPORTED_ARCH=amd64" "${LACKS[Nehalem/x86-64-
 run "x86-64-v3 natively" "" "$work/bin/x86-64-v3"
 
 echo "== aarch64, +lse on the binary's crate only"
-build aarch64-unknown-linux-gnu aarch64-linux-gnu "$fixture" "$work/aarch64" rustc --bin etcd -- -C target-feature=+lse
+build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" "$work/aarch64" rustc --bin etcd -- -C target-feature=+lse
 lse="$work/aarch64/aarch64-unknown-linux-gnu/debug/etcd"
-build aarch64-unknown-linux-gnu aarch64-linux-gnu "$fixture" "$work/aarch64-baseline"
+build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" "$work/aarch64-baseline"
 baseline="$work/aarch64-baseline/aarch64-unknown-linux-gnu/debug/etcd"
 # arm64 is experimental in etcd's matrix: the variable gets past that gate, never past the CPU's.
 qemu=(env ETCD_UNSUPPORTED_ARCH=arm64 qemu-aarch64 -L /usr/aarch64-linux-gnu)

@@ -6,14 +6,10 @@
 # unlocks that flag on a stable compiler); Debian's cross gcc links against its target glibc; qemu-user
 # runs the result with that glibc (-L).
 
-# install ROW...: what the rows (triple|gcc prefix|Debian arch|...) need, when it is missing.
+# install PACKAGE...: Debian's compiler, its std source and qemu-user, and the given packages, where
+# they are missing.
 install() {
-  local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev) missing=()
-  local row prefix debian_arch
-  for row in "$@"; do
-    IFS='|' read -r _ prefix debian_arch _ <<< "$row"
-    packages+=("gcc-$prefix" "libc6-dev-$debian_arch-cross")
-  done
+  local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev "$@") missing=() p
   for p in "${packages[@]}"; do
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
@@ -34,16 +30,17 @@ install() {
   esac
 }
 
-# build TRIPLE GCC_PREFIX MANIFEST TARGET_DIR [CARGO_SUBCOMMAND_AND_ARGS...]: with Debian's compiler and
-# std source, for TRIPLE, linked by GCC_PREFIX-gcc. The subcommand defaults to `build`.
+# build TRIPLE LINKER MANIFEST TARGET_DIR [CARGO_SUBCOMMAND_AND_ARGS...]: with Debian's compiler and
+# std source, for TRIPLE, linked by LINKER, with TARGET_RUSTFLAGS (for std too) if set. The
+# subcommand defaults to `build`.
 build() {
-  local triple=$1 prefix=$2 manifest=$3 dir=$4 upper; shift 4
+  local triple=$1 linker=$2 manifest=$3 dir=$4 upper; shift 4
   [ $# -gt 0 ] || set -- build
   upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
   (
     unset RUSTUP_TOOLCHAIN CARGO_BUILD_TARGET RUSTC_WRAPPER RUSTFLAGS
     export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
-    export "CARGO_TARGET_${upper}_LINKER=$prefix-gcc"
+    export "CARGO_TARGET_${upper}_LINKER=$linker" "CARGO_TARGET_${upper}_RUSTFLAGS=${TARGET_RUSTFLAGS:-}"
     local subcommand=$1; shift
     /usr/bin/cargo "$subcommand" --quiet -Zbuild-std --target "$triple" --target-dir "$dir" \
       --manifest-path "$manifest" "$@"

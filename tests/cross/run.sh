@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Proves the gate on real foreign architectures: builds the etcd-shaped fixture (tests/cross/fixture,
-# default matrix, ETCD_UNSUPPORTED_ARCH) for twelve Linux targets and runs each under qemu-user with the
-# variable unset, set to the architecture's Go and Rust spellings, to another architecture, and empty.
-# Every exit code and message is checked against etcd's matrix as the issue states it, written out below
-# rather than read from the code under test. For the systems it cannot run (macOS, FreeBSD, illumos,
-# Android, Windows MSVC, WASI, riscv32), it compiles tests/cross/expected, whose `const` assertion fails
-# the build unless `Platform::CURRENT` is the platform this script's table expects there.
+# Proves the gate on the platforms its code names. Builds the etcd-shaped fixture
+# (tests/cross/fixture: default matrix, ETCD_UNSUPPORTED_ARCH) for sixteen targets and runs each:
+# fourteen Linux architectures under qemu-user (loongarch64 under qemu 10), x86_64 musl natively,
+# Windows x86_64 under wine (under both checks, and with a value that is not valid UTF-16) and WASI
+# under node. Every case (the variable unset, set to the architecture's Go and Rust spellings, to
+# another architecture, and empty) is checked against etcd's matrix as the issue states it, written
+# out below rather than read from the code under test. For the systems it cannot run (macOS,
+# FreeBSD, illumos, Android, Windows MSVC, riscv32), it compiles tests/cross/expected, whose `const`
+# assertion fails the build unless `Platform::CURRENT` is the platform this script's table expects.
 # The README's "Tested on" table is this script's output: it fails when the two differ
 # (UPDATE_README=1 rewrites the README's block).
 #
-# How: see common.sh. Installs what it needs itself (root, apt), about 470 MB.
+# How: see common.sh, and `prepare` below for the targets that need more than Debian's cross gcc.
+# Installs what it needs itself (root, apt): about 850 MB of packages, and 75 MB fetched into
+# target/cross-tools.
 #
 # Usage: tests/cross/run.sh
 set -euo pipefail
@@ -17,23 +21,31 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target_dir="$root/target/cross"
+tools="$root/target/cross-tools"
 # shellcheck source=common.sh
 . "$here/common.sh"
 
-# triple | gcc prefix | Debian cross arch | qemu | Go name | Rust name | status in etcd's matrix | 32-bit note
+# triple | Debian packages | how it runs | Go arch | Rust arch | OS | check | status in etcd's matrix | 32-bit note
+# "How it runs": `qemu-NAME GNU-PREFIX` (linked by GNU-PREFIX-gcc against /usr/GNU-PREFIX), or one
+# of the words `prepare` knows.
 TARGETS=(
-  "aarch64-unknown-linux-gnu|aarch64-linux-gnu|arm64|qemu-aarch64|arm64|aarch64|experimental|no"
-  "i686-unknown-linux-gnu|i686-linux-gnu|i386|qemu-i386|386|x86|unstable|yes"
-  "armv7-unknown-linux-gnueabihf|arm-linux-gnueabihf|armhf|qemu-arm|arm|arm|unstable|yes"
-  "powerpc64le-unknown-linux-gnu|powerpc64le-linux-gnu|ppc64el|qemu-ppc64le|ppc64le|powerpc64le|stable|no"
-  "powerpc64-unknown-linux-gnu|powerpc64-linux-gnu|ppc64|qemu-ppc64|ppc64|powerpc64|unlisted|no"
-  "s390x-unknown-linux-gnu|s390x-linux-gnu|s390x|qemu-s390x|s390x|s390x|unlisted|no"
-  "riscv64gc-unknown-linux-gnu|riscv64-linux-gnu|riscv64|qemu-riscv64|riscv64|riscv64|unlisted|no"
-  "mips64el-unknown-linux-gnuabi64|mips64el-linux-gnuabi64|mips64el|qemu-mips64el|mips64le|mips64el|unlisted|no"
-  "mips64-unknown-linux-gnuabi64|mips64-linux-gnuabi64|mips64|qemu-mips64|mips64|mips64|unlisted|no"
-  "sparc64-unknown-linux-gnu|sparc64-linux-gnu|sparc64|qemu-sparc64|sparc64|sparc64|unlisted|no"
-  "powerpc-unknown-linux-gnu|powerpc-linux-gnu|powerpc|qemu-ppc|ppc|powerpc|unlisted|no"
-  "armv5te-unknown-linux-gnueabi|arm-linux-gnueabi|armel|qemu-arm|arm|arm|unstable|yes"
+  "aarch64-unknown-linux-gnu|gcc-aarch64-linux-gnu libc6-dev-arm64-cross|qemu-aarch64 aarch64-linux-gnu|arm64|aarch64|linux|arch|experimental|no"
+  "i686-unknown-linux-gnu|gcc-i686-linux-gnu libc6-dev-i386-cross|qemu-i386 i686-linux-gnu|386|x86|linux|arch|unstable|yes"
+  "armv7-unknown-linux-gnueabihf|gcc-arm-linux-gnueabihf libc6-dev-armhf-cross|qemu-arm arm-linux-gnueabihf|arm|arm|linux|arch|unstable|yes"
+  "powerpc64le-unknown-linux-gnu|gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross|qemu-ppc64le powerpc64le-linux-gnu|ppc64le|powerpc64le|linux|arch|stable|no"
+  "powerpc64-unknown-linux-gnu|gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross|qemu-ppc64 powerpc64-linux-gnu|ppc64|powerpc64|linux|arch|unlisted|no"
+  "s390x-unknown-linux-gnu|gcc-s390x-linux-gnu libc6-dev-s390x-cross|qemu-s390x s390x-linux-gnu|s390x|s390x|linux|arch|unlisted|no"
+  "riscv64gc-unknown-linux-gnu|gcc-riscv64-linux-gnu libc6-dev-riscv64-cross|qemu-riscv64 riscv64-linux-gnu|riscv64|riscv64|linux|arch|unlisted|no"
+  "mips64el-unknown-linux-gnuabi64|gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross|qemu-mips64el mips64el-linux-gnuabi64|mips64le|mips64el|linux|arch|unlisted|no"
+  "mips64-unknown-linux-gnuabi64|gcc-mips64-linux-gnuabi64 libc6-dev-mips64-cross|qemu-mips64 mips64-linux-gnuabi64|mips64|mips64|linux|arch|unlisted|no"
+  "sparc64-unknown-linux-gnu|gcc-sparc64-linux-gnu libc6-dev-sparc64-cross|qemu-sparc64 sparc64-linux-gnu|sparc64|sparc64|linux|arch|unlisted|no"
+  "powerpc-unknown-linux-gnu|gcc-powerpc-linux-gnu libc6-dev-powerpc-cross|qemu-ppc powerpc-linux-gnu|ppc|powerpc|linux|arch|unlisted|no"
+  "armv5te-unknown-linux-gnueabi|gcc-arm-linux-gnueabi libc6-dev-armel-cross|qemu-arm arm-linux-gnueabi|arm|arm|linux|arch|unstable|yes"
+  "loongarch64-unknown-linux-gnu|clang-22 lld-22|loongarch64|loong64|loongarch64|linux|arch|unlisted|no"
+  "x86_64-unknown-linux-musl|musl-tools libunwind-14-dev|musl|amd64|x86_64|linux|arch|stable|no"
+  "x86_64-pc-windows-gnu|gcc-mingw-w64-x86-64 wine|wine|amd64|x86_64|windows|arch|stable|no"
+  "x86_64-pc-windows-gnu|gcc-mingw-w64-x86-64 wine|wine|amd64|x86_64|windows|platform|experimental|no"
+  "wasm32-wasip1|wasi-libc lld-22|node|wasm|wasm32|wasip1 (wasi)|arch|unlisted|no"
 )
 # Compiled only: triple | -Zbuild-std crates | expected architecture | expected OS (Rust names)
 CHECKS=(
@@ -44,8 +56,111 @@ CHECKS=(
   "aarch64-linux-android|std|aarch64|android"
   "x86_64-pc-windows-msvc|std|x86_64|windows"
   "riscv32gc-unknown-linux-gnu|std|riscv32|linux"
-  "wasm32-wasip1|std,panic_abort|wasm32|wasi"
 )
+
+# prepare HOW: what building and running a target takes. Sets `linker`, TARGET_RUSTFLAGS (common.sh),
+# `std_crates`, `suffix` (of the executable), `launch_env` and `launch` (the environment and command
+# that run an executable, given after them) and `proof` (for the table).
+prepare() {
+  local how=$1
+  linker="" TARGET_RUSTFLAGS="" std_crates=std suffix="" launch_env=() launch=() proof=""
+  case "$how" in
+    qemu-*)
+      local qemu prefix
+      read -r qemu prefix <<< "$how"
+      linker=$prefix-gcc launch=("$(command -v "$qemu")" -L "/usr/$prefix") proof="run under qemu-user" ;;
+    loongarch64)
+      prepare_loongarch64
+      local sysroot=$tools/loong64/sysroot
+      linker=clang-22 proof="run under qemu-user 10"
+      TARGET_RUSTFLAGS="-C link-arg=--target=loongarch64-linux-gnu -C link-arg=--sysroot=$sysroot -C link-arg=-fuse-ld=lld"
+      launch=("$tools/loong64/qemu/usr/bin/qemu-loongarch64" -L "$sysroot") ;;
+    musl)
+      prepare_musl
+      # musl-gcc brings musl's start files and libc; std brings none of its own (they are not built
+      # by -Zbuild-std), and a static, non-PIE executable is what musl-gcc's static libc links into.
+      linker=musl-gcc proof="run natively"
+      TARGET_RUSTFLAGS="-C link-self-contained=no -L native=$tools/musl -C relocation-model=static" ;;
+    wine)
+      prepare_wine
+      linker=x86_64-w64-mingw32-gcc suffix=.exe proof="run under wine"
+      launch_env=("${wine_env[@]}") launch=(wine) ;;
+    node)
+      # Debian's wasi-libc, linked by LLVM's wasm-ld: -Zbuild-std does not build the start file and
+      # libc that rustup ships for this target.
+      linker=wasm-ld-22 std_crates=std,panic_abort suffix=.wasm proof="run under node's WASI"
+      TARGET_RUSTFLAGS="-C link-self-contained=no -L native=/usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-command.o"
+      launch=("$(command -v node)" --no-warnings "$here/wasi.mjs") ;;
+    *) echo "cross: no way to run '$how'" >&2; exit 2 ;;
+  esac
+}
+
+# loongarch64: this Debian release has no cross gcc for it, and its qemu-user (7.2) cannot run it.
+# Debian's unstable distribution carries loong64 glibc and libgcc: fetched with an apt
+# configuration of this script's own (the machine's dpkg never learns of loong64) and unpacked as a
+# sysroot, which clang and lld link against. qemu-user 10 from bookworm-backports, whose binaries
+# are static, is unpacked beside it and runs the result.
+prepare_loongarch64() {
+  local dir=$tools/loong64
+  [ -x "$dir/qemu/usr/bin/qemu-loongarch64" ] && [ -e "$dir/sysroot/lib64/ld-linux-loongarch-lp64d.so.1" ] && return
+  rm -rf "$dir"
+  mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/debs" "$dir/sysroot" "$dir/qemu"
+  : > "$dir/apt/status"
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  cat > "$dir/apt/sources.list" <<EOF
+deb [arch=loong64 signed-by=$keyring] http://deb.debian.org/debian unstable main
+deb [arch=amd64 signed-by=$keyring] http://deb.debian.org/debian bookworm-backports main
+EOF
+  local apt=(-q -o Dir::Etc::SourceList="$dir/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+    -o Dir::State::Lists="$dir/apt/lists" -o Dir::State::status="$dir/apt/status" -o Dir::Cache="$dir/apt/cache"
+    -o APT::Architecture=loong64 -o APT::Architectures::=loong64 -o APT::Architectures::=amd64
+    -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false -o APT::Sandbox::User="$(id -un)")
+  echo "  fetching a loong64 sysroot (Debian unstable) and qemu-user 10 (bookworm-backports)"
+  apt-get "${apt[@]}" update > /dev/null
+  # libgcc's development package is named after gcc's major version, which moves in unstable.
+  local libgcc
+  libgcc=$(apt-cache "${apt[@]}" pkgnames libgcc- | grep -E '^libgcc-[0-9]+-dev$' | sort -t- -k2 -n | tail -1)
+  (cd "$dir/debs" && apt-get "${apt[@]}" download libc6:loong64 libc6-dev:loong64 linux-libc-dev:loong64 \
+    libgcc-s1:loong64 "$libgcc:loong64" qemu-user:amd64 > /dev/null)
+  local deb
+  for deb in "$dir"/debs/*_loong64.deb "$dir"/debs/linux-libc-dev_*.deb; do dpkg-deb -x "$deb" "$dir/sysroot"; done
+  # Debian's merged /usr makes /lib and /lib64 links into /usr, which libc.so's loader path assumes.
+  ln -s usr/lib "$dir/sysroot/lib"
+  ln -s usr/lib64 "$dir/sysroot/lib64"
+  dpkg-deb -x "$dir"/debs/qemu-user_*.deb "$dir/qemu"
+}
+
+# musl: std's unwinder links libunwind.a, which -Zbuild-std does not build; Debian's LLVM one works
+# (gcc's libgcc_eh does not) once it has the glibc function it calls (musl-fprintf-chk.c).
+prepare_musl() {
+  local dir=$tools/musl
+  [ -e "$dir/libunwind.a" ] && return
+  mkdir -p "$dir"
+  musl-gcc -O2 -c -o "$dir/fprintf_chk.o" "$here/musl-fprintf-chk.c"
+  cp /usr/lib/llvm-14/lib/libunwind.a "$dir/libunwind.a.part"
+  ar rc "$dir/libunwind.a.part" "$dir/fprintf_chk.o"
+  mv "$dir/libunwind.a.part" "$dir/libunwind.a"
+}
+
+# Windows: a wine prefix of this script's own, with the DLL that Rust's std needs and wine 8 lacks
+# (windows-process-prng.c), and its wineserver kept running between cases.
+prepare_wine() {
+  local prefix=$tools/wine
+  wine_env=(PATH="$PATH" HOME="$HOME" WINEPREFIX="$prefix" WINEDEBUG=-all)
+  local dll=$prefix/drive_c/windows/system32/bcryptprimitives.dll
+  if [ ! -e "$dll" ]; then
+    rm -rf "$prefix"
+    env "${wine_env[@]}" wine wineboot --init > /dev/null 2>&1
+    # The prefix is written when its wineserver exits, a few seconds after wineboot.
+    env "${wine_env[@]}" wineserver --wait
+    x86_64-w64-mingw32-gcc -shared -O2 -o "$dll.part" "$here/windows-process-prng.c" -ladvapi32 -Wl,--kill-at
+    mv "$dll.part" "$dll"
+  fi
+  # One wineserver for every case rather than one each (it exits once idle): best effort, as it
+  # cannot start while another one serves the prefix, and the cases run either way.
+  env "${wine_env[@]}" wineserver --persistent 2> /dev/null || true
+  stop_wineserver=1
+}
 
 failures=0
 cases=0
@@ -73,61 +188,93 @@ check() {
   echo "  ok   $label"
 }
 
-install "${TARGETS[@]}"
+packages=()
+for row in "${TARGETS[@]}"; do
+  IFS='|' read -r _ row_packages _ <<< "$row"
+  read -ra row_packages <<< "$row_packages"
+  packages+=("${row_packages[@]}")
+done
+# This machine's kind has node (from NodeSource) already; Debian's is enough elsewhere.
+command -v node > /dev/null || packages+=(nodejs)
+install "${packages[@]}"
 echo "cross: $(/usr/bin/rustc -V), $(qemu-aarch64 --version | head -1)"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d)
+stop_wineserver=""
+cleanup() {
+  [ -z "$stop_wineserver" ] || env "${wine_env[@]}" wineserver --kill || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 table=("| Target | Platform | Status in etcd's matrix | How it is proved | Cases | Result |" "|---|---|---|---|---|---|")
 
 for row in "${TARGETS[@]}"; do
-  IFS='|' read -r triple prefix _ qemu go rust status note32 <<< "$row"
-  echo "== $triple ($go)"
+  IFS='|' read -r triple _ how go rust os check_by status note32 <<< "$row"
+  platform="$go $os"; [ "$go" = "$rust" ] || platform="$go ($rust) $os"
+  features=() noun=architecture shown_platform=$platform
+  if [ "$check_by" = platform ]; then
+    features=(--features check-platform) noun=platform shown_platform="$platform, \`check = \"platform\"\`"
+    [ "$how" != wine ] || features=(--features check-platform,windows-parent)
+  fi
+  echo "== $triple ($shown_platform)"
+  prepare "$how"
   started=$(date +%s)
-  if ! build "$triple" "$prefix" "$here/fixture/Cargo.toml" "$target_dir"; then
-    echo "  FAIL build"; failures=$((failures + 1)); table+=("| \`$triple\` | $go | $status | run under qemu-user | build failed | FAIL |"); continue
+  if ! build "$triple" "$linker" "$here/fixture/Cargo.toml" "$target_dir" build "-Zbuild-std=$std_crates" "${features[@]}"; then
+    echo "  FAIL build"; failures=$((failures + 1))
+    table+=("| \`$triple\` | $shown_platform | $status | $proof | build failed | FAIL |"); continue
   fi
   echo "  built in $(( $(date +%s) - started ))s"
-  exe="$target_dir/$triple/debug/etcd"
-  platform="$go linux"; [ "$go" = "$rust" ] || platform="$go ($rust) linux"
-  before=$failures
-  values=(UNSET "$go"); [ "$rust" = "$go" ] || values+=("$rust"); values+=(amd64 "")
+  exe="$target_dir/$triple/debug/etcd$suffix"
+  before=$failures cases_before=$cases
+  other=amd64 other_shown="amd64 (x86_64)"
+  [ "$go" != amd64 ] || other=arm64 other_shown="arm64 (aarch64)"
+  values=(UNSET "$go"); [ "$rust" = "$go" ] || values+=("$rust"); values+=("$other" "")
+  case "$status" in
+    unlisted) judged="the $noun is not in etcd's support matrix, so it is unsupported"; word=unsupported ;;
+    *) judged="the $noun is $status in etcd's support matrix"; word=$status ;;
+  esac
+  note=("!32-bit"); [ "$note32" = yes ] && note=("known issues on 32-bit systems")
   for value in "${values[@]}"; do
     label="ETCD_UNSUPPORTED_ARCH=${value}"; [ "$value" = UNSET ] && label="variable unset"
-    env_args=(-i); [ "$value" = UNSET ] || env_args+=("ETCD_UNSUPPORTED_ARCH=$value")
+    value_env=(); [ "$value" = UNSET ] || value_env=("ETCD_UNSUPPORTED_ARCH=$value")
     rc=0
-    env "${env_args[@]}" "$(command -v "$qemu")" -L "/usr/$prefix" "$exe" > "$work/out" 2> "$work/err" || rc=$?
+    env -i "${launch_env[@]}" "${value_env[@]}" "${launch[@]}" "$exe" > "$work/out" 2> "$work/err" || rc=$?
     if [ "$status" = stable ]; then
       check "$label" 0 "$rc" "$work/out" "$work/err" "stdout:etcd: started on $platform" empty-stderr || true
       continue
     fi
-    case "$status" in
-      unlisted) judged="the architecture is not in etcd's support matrix, so it is unsupported"; word=unsupported ;;
-      *) judged="the architecture is $status in etcd's support matrix"; word=$status ;;
-    esac
-    note=("!32-bit"); [ "$note32" = yes ] && note=("known issues on 32-bit systems")
     case "$value" in
       "$go"|"$rust")
         check "$label" 0 "$rc" "$work/out" "$work/err" "stdout:etcd: started on $platform" \
-          "warning: etcd is running on $platform, an $word architecture, because ETCD_UNSUPPORTED_ARCH is set" || true ;;
+          "warning: etcd is running on $platform, an $word $noun, because ETCD_UNSUPPORTED_ARCH is set" || true ;;
       UNSET)
         check "$label" 1 "$rc" "$work/out" "$work/err" empty-stdout "error: etcd will not start on $platform: $judged" \
           "ETCD_UNSUPPORTED_ARCH is not set" "set ETCD_UNSUPPORTED_ARCH=$go" "${note[@]}" || true ;;
-      amd64)
+      "$other")
         check "$label" 1 "$rc" "$work/out" "$work/err" empty-stdout "$judged" \
-          "is set to \"amd64\", which names amd64 (x86_64), not $go" "set ETCD_UNSUPPORTED_ARCH=$go" "${note[@]}" || true ;;
+          "is set to \"$other\", which names $other_shown, not $go" "set ETCD_UNSUPPORTED_ARCH=$go" "${note[@]}" || true ;;
       "")
         check "$label" 1 "$rc" "$work/out" "$work/err" empty-stdout "$judged" "ETCD_UNSUPPORTED_ARCH is set, but empty" || true ;;
     esac
   done
+  if [ "${features[*]}" = "--features check-platform,windows-parent" ]; then
+    # Windows keeps values in UTF-16, which can hold what no UTF-8 string can: set by a Windows
+    # parent (fixture/src/bin/non_utf16_parent.rs), because wine turns what Linux hands over into
+    # UTF-8. The value is `amd64` and an unpaired surrogate.
+    rc=0
+    env -i "${launch_env[@]}" "${launch[@]}" "$target_dir/$triple/debug/non-utf16-parent$suffix" > "$work/out" 2> "$work/err" || rc=$?
+    check "ETCD_UNSUPPORTED_ARCH=amd64 and U+D800, from a Windows parent" 1 "$rc" "$work/out" "$work/err" empty-stdout \
+      "$judged" 'ETCD_UNSUPPORTED_ARCH is set to "amd64\u{d800}", which is not valid UTF-16' || true
+  fi
   result=ok; [ "$failures" = "$before" ] || result=FAIL
-  table+=("| \`$triple\` | $platform | $status | run under qemu-user | ${#values[@]} | $result |")
+  table+=("| \`$triple\` | $shown_platform | $status | $proof | $((cases - cases_before)) | $result |")
 done
 
 for row in "${CHECKS[@]}"; do
   IFS='|' read -r triple crates arch os <<< "$row"
   echo "== $triple (compiled: Platform::CURRENT must be $arch $os)"
   cases=$((cases + 1))
-  if EXPECTED_ARCH=$arch EXPECTED_OS=$os build "$triple" none "$here/expected/Cargo.toml" "$target_dir" check "-Zbuild-std=$crates"; then
+  if EXPECTED_ARCH=$arch EXPECTED_OS=$os TARGET_RUSTFLAGS="" build "$triple" none "$here/expected/Cargo.toml" "$target_dir" check "-Zbuild-std=$crates"; then
     echo "  ok   $arch $os"; result=ok
   else
     echo "  FAIL Platform::CURRENT is not $arch $os"; failures=$((failures + 1)); result=FAIL
