@@ -11,6 +11,7 @@
 install() {
   local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev "$@") missing=() p
   for p in "${packages[@]}"; do
+    case " ${missing[*]} " in *" $p "*) continue ;; esac
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -32,7 +33,8 @@ install() {
 
 # build TRIPLE LINKER MANIFEST TARGET_DIR [CARGO_SUBCOMMAND_AND_ARGS...]: with Debian's compiler and
 # std source, for TRIPLE, linked by LINKER, with TARGET_RUSTFLAGS (for std too) if set. The
-# subcommand defaults to `build`.
+# subcommand defaults to `build`. BUILD_STD names the std crates to build (`std,panic_abort`), or is
+# `no` for the std Debian ships, the host's.
 build() {
   local triple=$1 linker=$2 manifest=$3 dir=$4 upper; shift 4
   [ $# -gt 0 ] || set -- build
@@ -41,8 +43,9 @@ build() {
     unset RUSTUP_TOOLCHAIN CARGO_BUILD_TARGET RUSTC_WRAPPER RUSTFLAGS
     export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
     export "CARGO_TARGET_${upper}_LINKER=$linker" "CARGO_TARGET_${upper}_RUSTFLAGS=${TARGET_RUSTFLAGS:-}"
-    local subcommand=$1; shift
-    /usr/bin/cargo "$subcommand" --quiet -Zbuild-std --target "$triple" --target-dir "$dir" \
+    local subcommand=$1 build_std=(-Zbuild-std${BUILD_STD:+=$BUILD_STD}); shift
+    [ "${BUILD_STD:-}" != no ] || build_std=()
+    /usr/bin/cargo "$subcommand" --quiet "${build_std[@]}" --target "$triple" --target-dir "$dir" \
       --manifest-path "$manifest" "$@"
   )
 }

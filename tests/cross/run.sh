@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the gate on the platforms its code names. Builds the etcd-shaped fixture
-# (tests/cross/fixture: default matrix, ETCD_UNSUPPORTED_ARCH) for sixteen targets and runs each:
-# fourteen Linux architectures under qemu-user (loongarch64 under qemu 10), x86_64 musl natively,
+# (tests/cross/fixture: default matrix, ETCD_UNSUPPORTED_ARCH) for seventeen targets and runs each:
+# the host, thirteen Linux architectures under qemu-user (loongarch64 under qemu 10), x86_64 musl natively,
 # Windows x86_64 under wine (under both checks, and with a value that is not valid UTF-16) and WASI
 # under node. Every case (the variable unset, set to the architecture's Go and Rust spellings, to
 # another architecture, and empty) is checked against etcd's matrix as the issue states it, written
@@ -27,8 +27,9 @@ tools="$root/target/cross-tools"
 
 # triple | Debian packages | how it runs | Go arch | Rust arch | OS | check | status in etcd's matrix | 32-bit note
 # "How it runs": `qemu-NAME GNU-PREFIX` (linked by GNU-PREFIX-gcc against /usr/GNU-PREFIX), or one
-# of the words `prepare` knows.
+# of the words `prepare` knows. Packages are Debian's, beside those common.sh always installs.
 TARGETS=(
+  "x86_64-unknown-linux-gnu||host|amd64|x86_64|linux|arch|stable|no"
   "aarch64-unknown-linux-gnu|gcc-aarch64-linux-gnu libc6-dev-arm64-cross|qemu-aarch64 aarch64-linux-gnu|arm64|aarch64|linux|arch|experimental|no"
   "i686-unknown-linux-gnu|gcc-i686-linux-gnu libc6-dev-i386-cross|qemu-i386 i686-linux-gnu|386|x86|linux|arch|unstable|yes"
   "armv7-unknown-linux-gnueabihf|gcc-arm-linux-gnueabihf libc6-dev-armhf-cross|qemu-arm arm-linux-gnueabihf|arm|arm|linux|arch|unstable|yes"
@@ -65,6 +66,9 @@ prepare() {
   local how=$1
   linker="" TARGET_RUSTFLAGS="" std_crates=std suffix="" launch_env=() launch=() proof=""
   case "$how" in
+    host)
+      # The machine's own target, as the other rows are built: Debian's compiler and its std.
+      linker=gcc std_crates=no proof="run natively" ;;
     qemu-*)
       local qemu prefix
       read -r qemu prefix <<< "$how"
@@ -196,8 +200,9 @@ for row in "${TARGETS[@]}"; do
 done
 # This machine's kind has node (from NodeSource) already; Debian's is enough elsewhere.
 command -v node > /dev/null || packages+=(nodejs)
+began=$(date +%s)
 install "${packages[@]}"
-echo "cross: $(/usr/bin/rustc -V), $(qemu-aarch64 --version | head -1)"
+echo "cross: $(/usr/bin/rustc -V), $(qemu-aarch64 --version | head -1); packages ready in $(( $(date +%s) - began ))s"
 work=$(mktemp -d)
 stop_wineserver=""
 cleanup() {
@@ -219,12 +224,15 @@ for row in "${TARGETS[@]}"; do
   echo "== $triple ($shown_platform)"
   prepare "$how"
   started=$(date +%s)
-  if ! build "$triple" "$linker" "$here/fixture/Cargo.toml" "$target_dir" build "-Zbuild-std=$std_crates" "${features[@]}"; then
+  # The host's build gets a directory of its own: its proc macros differ from those of a -Zbuild-std
+  # build, and sharing one directory would rebuild them for each on every run.
+  dir=$target_dir; [ "$how" != host ] || dir=$target_dir/host
+  if ! BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$dir" build "${features[@]}"; then
     echo "  FAIL build"; failures=$((failures + 1))
     table+=("| \`$triple\` | $shown_platform | $status | $proof | build failed | FAIL |"); continue
   fi
   echo "  built in $(( $(date +%s) - started ))s"
-  exe="$target_dir/$triple/debug/etcd$suffix"
+  exe="$dir/$triple/debug/etcd$suffix"
   before=$failures cases_before=$cases
   other=amd64 other_shown="amd64 (x86_64)"
   [ "$go" != amd64 ] || other=arm64 other_shown="arm64 (aarch64)"
@@ -262,7 +270,7 @@ for row in "${TARGETS[@]}"; do
     # parent (fixture/src/bin/non_utf16_parent.rs), because wine turns what Linux hands over into
     # UTF-8. The value is `amd64` and an unpaired surrogate.
     rc=0
-    env -i "${launch_env[@]}" "${launch[@]}" "$target_dir/$triple/debug/non-utf16-parent$suffix" > "$work/out" 2> "$work/err" || rc=$?
+    env -i "${launch_env[@]}" "${launch[@]}" "$dir/$triple/debug/non-utf16-parent$suffix" > "$work/out" 2> "$work/err" || rc=$?
     check "ETCD_UNSUPPORTED_ARCH=amd64 and U+D800, from a Windows parent" 1 "$rc" "$work/out" "$work/err" empty-stdout \
       "$judged" 'ETCD_UNSUPPORTED_ARCH is set to "amd64\u{d800}", which is not valid UTF-16' || true
   fi
@@ -273,9 +281,9 @@ done
 for row in "${CHECKS[@]}"; do
   IFS='|' read -r triple crates arch os <<< "$row"
   echo "== $triple (compiled: Platform::CURRENT must be $arch $os)"
-  cases=$((cases + 1))
-  if EXPECTED_ARCH=$arch EXPECTED_OS=$os TARGET_RUSTFLAGS="" build "$triple" none "$here/expected/Cargo.toml" "$target_dir" check "-Zbuild-std=$crates"; then
-    echo "  ok   $arch $os"; result=ok
+  cases=$((cases + 1)) started=$(date +%s)
+  if EXPECTED_ARCH=$arch EXPECTED_OS=$os TARGET_RUSTFLAGS="" BUILD_STD=$crates build "$triple" none "$here/expected/Cargo.toml" "$target_dir" check; then
+    echo "  ok   $arch $os, in $(( $(date +%s) - started ))s"; result=ok
   else
     echo "  FAIL Platform::CURRENT is not $arch $os"; failures=$((failures + 1)); result=FAIL
   fi
@@ -304,5 +312,5 @@ PY
 then
   failures=$((failures + 1))
 fi
-echo "cross: $((cases - failures)) passed, $failures failed"
+echo "cross: $((cases - failures)) passed, $failures failed in $(( $(date +%s) - began ))s"
 [ "$failures" = 0 ]
