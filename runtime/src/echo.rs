@@ -181,7 +181,7 @@ mod tests {
             Echo::wtf8(&long).to_string(),
             format!("\"{}\"... (150 more bytes)", "\\u{d800}".repeat(100))
         );
-        // What std really hands over for such a value, where it can be made.
+        // What std really hands over for such a value (run under wine by tests/cross/run.sh).
         #[cfg(windows)]
         {
             use std::ffi::OsString;

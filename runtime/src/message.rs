@@ -298,6 +298,20 @@ mod tests {
         assert!(text.contains(r#"is set to "arm64\xff", which is not valid UTF-8"#), "{text}");
     }
 
+    // Run under wine by tests/cross/run.sh.
+    #[cfg(windows)]
+    #[test]
+    fn refusal_shows_a_non_utf16_value_as_set() {
+        use std::ffi::OsString;
+        use std::os::windows::ffi::OsStringExt;
+        let mut units: Vec<u16> = "arm64".encode_utf16().collect();
+        units.push(0xDC00);
+        let value = OsString::from_wide(&units);
+        let verdict = decide(&Matrix::ETCD, Policy::DEFAULT, linux(Arch::Aarch64), VAR, Some(&value));
+        let text = verdict.message("etcd").unwrap().to_string();
+        assert!(text.contains(r#"is set to "arm64\u{dc00}", which is not valid UTF-16"#), "{text}");
+    }
+
     #[test]
     fn platform_check_names_the_platform_and_lists_stable_platforms() {
         let policy = Policy::DEFAULT.with_check(Check::Platform);

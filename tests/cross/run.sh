@@ -2,7 +2,8 @@
 # Proves the gate on the platforms its code names. Builds the etcd-shaped fixture
 # (tests/cross/fixture: default matrix, ETCD_UNSUPPORTED_ARCH) for seventeen targets and runs each:
 # the host, thirteen Linux architectures under qemu-user (loongarch64 under qemu 10), x86_64 musl natively,
-# Windows x86_64 under wine (under both checks, and with a value that is not valid UTF-16) and WASI
+# Windows x86_64 under wine (under both checks, with a value that is not valid UTF-16, and the
+# runtime's unit tests) and WASI
 # under node. Every case (the variable unset, set to the architecture's Go and Rust spellings, to
 # another architecture, and empty) is checked against etcd's matrix as the issue states it, written
 # out below rather than read from the code under test. For the systems it cannot run (macOS,
@@ -273,6 +274,19 @@ for row in "${TARGETS[@]}"; do
     env -i "${launch_env[@]}" "${launch[@]}" "$dir/$triple/debug/non-utf16-parent$suffix" > "$work/out" 2> "$work/err" || rc=$?
     check "ETCD_UNSUPPORTED_ARCH=amd64 and U+D800, from a Windows parent" 1 "$rc" "$work/out" "$work/err" empty-stdout \
       "$judged" 'ETCD_UNSUPPORTED_ARCH is set to "amd64\u{d800}", which is not valid UTF-16' || true
+  fi
+  if [ "$how" = wine ] && [ "$check_by" = arch ]; then
+    # The runtime's own unit tests, where their cfg(windows) tests and code are the ones compiled.
+    rc=0
+    if BUILD_STD=$std_crates build "$triple" "$linker" "$root/runtime/Cargo.toml" "$dir" test --lib --no-run \
+      --message-format=json > "$work/json"; then
+      unit_tests=$(grep -o '"executable":"[^"]*"' "$work/json" | cut -d'"' -f4)
+      env -i "${launch_env[@]}" "${launch[@]}" "$unit_tests" > "$work/out" 2> "$work/err" || rc=$?
+      grep -o 'test result: .*passed' "$work/out" | sed 's/^/  /' || true
+    else
+      rc=build-failed; : > "$work/out"; : > "$work/err"
+    fi
+    check "the runtime's unit tests" 0 "$rc" "$work/out" "$work/err" || true
   fi
   result=ok; [ "$failures" = "$before" ] || result=FAIL
   table+=("| \`$triple\` | $shown_platform | $status | $proof | $((cases - cases_before)) | $result |")
