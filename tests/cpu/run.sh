@@ -5,10 +5,11 @@
 # built at the baseline, x86-64-v2, x86-64-v3 (release, and debug too) and +avx2,+fma, all crates
 # with the flags, and run on every model: where the CPU lacks something the gate must refuse with
 # its exit code (1) and name what is missing, never die of SIGILL (132); elsewhere it must start.
-# The x86-64-v3 build also runs natively here. For aarch64, +lse is given to the binary's crate
-# alone (`cargo rustc -- -C target-feature=+lse`), which only the expansion in `main` can see.
+# The x86-64-v3 build also runs natively here. For aarch64 (+lse) and i686 (+avx2,+fma), the flags
+# are given to the binary's crate alone (`cargo rustc -- -C target-feature=...`), which only the
+# expansion in `main` can see.
 #
-# Usage: tests/cpu/run.sh    (installs qemu-user and, for aarch64, what tests/cross needs)
+# Usage: tests/cpu/run.sh    (installs qemu-user and, for aarch64 and i686, what tests/cross needs)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ work="$root/target/cpu"
 # shellcheck source=../cross/common.sh
 . "$root/tests/cross/common.sh"
 
-install gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+install gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-i686-linux-gnu libc6-dev-i386-cross
 mkdir -p "$work/bin"
 
 # name | profile | RUSTFLAGS
@@ -97,6 +98,15 @@ qemu=(env ETCD_UNSUPPORTED_ARCH=arm64 qemu-aarch64 -L /usr/aarch64-linux-gnu)
 run "+lse on cortex-a53" "lse" "${qemu[@]}" -cpu cortex-a53 "$lse"
 run "+lse on max" "" "${qemu[@]}" -cpu max "$lse"
 run "baseline on cortex-a53" "" "${qemu[@]}" -cpu cortex-a53 "$baseline"
+
+echo "== i686, +avx2,+fma on the binary's crate only"
+build i686-unknown-linux-gnu i686-linux-gnu-gcc "$fixture" "$work/i686" rustc --bin etcd -- -C target-feature=+avx2,+fma
+i686="$work/i686/i686-unknown-linux-gnu/debug/etcd"
+# 386 is unstable in etcd's matrix; the 32-bit x86 code reads CPUID as the 64-bit code does.
+qemu=(env ETCD_UNSUPPORTED_ARCH=386 qemu-i386 -L /usr/i686-linux-gnu)
+# Nehalem without its 64-bit features, which qemu-i386 would otherwise warn it cannot give.
+run "+avx2,+fma on Nehalem" "avx, avx2, fma" "${qemu[@]}" -cpu Nehalem,-lm,-syscall "$i686"
+run "+avx2,+fma on max" "" "${qemu[@]}" -cpu max "$i686"
 
 echo
 echo "cpu: $((cases - failures)) passed, $failures failed"
