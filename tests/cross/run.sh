@@ -123,11 +123,13 @@ apt_for() {
   apt-get "${apt[@]}" update > /dev/null
 }
 
-# download DIR PACKAGE...: with the last apt_for's configuration, into DIR.
-download() {
-  local dir=$1; shift
-  mkdir -p "$dir"
-  (cd "$dir" && apt-get "${apt[@]}" download "$@" > /dev/null)
+# fetch DEBS DEST PACKAGE...: downloads the packages with the last apt_for's configuration into
+# DEBS, and unpacks each into DEST.
+fetch() {
+  local debs=$1 dest=$2 deb; shift 2
+  mkdir -p "$debs" "$dest"
+  (cd "$debs" && apt-get "${apt[@]}" download "$@" > /dev/null)
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$dest"; done
 }
 
 # loongarch64: this Debian release has no cross gcc for it, and its qemu-user (7.2) cannot run it.
@@ -139,20 +141,16 @@ prepare_loongarch64() {
   [ -x "$dir/qemu/usr/bin/qemu-loongarch64" ] && [ -e "$dir/sysroot/lib64/ld-linux-loongarch-lp64d.so.1" ] && return
   echo "  fetching a loong64 sysroot (Debian unstable) and qemu-user 10 (bookworm-backports)"
   rm -rf "$dir"
-  mkdir -p "$dir/sysroot" "$dir/qemu"
   apt_for "$dir/apt-unstable" loong64 unstable
   # libgcc's development package is named after gcc's major version, which moves in unstable.
   local libgcc
   libgcc=$(apt-cache "${apt[@]}" pkgnames libgcc- | grep -E '^libgcc-[0-9]+-dev$' | sort -t- -k2 -n | tail -1)
-  download "$dir/debs" libc6 libc6-dev linux-libc-dev libgcc-s1 "$libgcc"
-  local deb
-  for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/sysroot"; done
+  fetch "$dir/debs" "$dir/sysroot" libc6 libc6-dev linux-libc-dev libgcc-s1 "$libgcc"
   # Debian's merged /usr makes /lib and /lib64 links into /usr, which libc.so's loader path assumes.
   ln -s usr/lib "$dir/sysroot/lib"
   ln -s usr/lib64 "$dir/sysroot/lib64"
   apt_for "$dir/apt-backports" amd64 bookworm-backports
-  download "$dir/qemu-deb" qemu-user
-  dpkg-deb -x "$dir"/qemu-deb/qemu-user_*.deb "$dir/qemu"
+  fetch "$dir/qemu-deb" "$dir/qemu" qemu-user
 }
 
 # musl ARCH: std's unwinder links libunwind.a, which -Zbuild-std does not build; LLVM's from Debian
@@ -170,9 +168,7 @@ prepare_musl() {
     echo "  fetching musl and libunwind for $arch (Debian bookworm)"
     local debian_arch=$arch; [ "$arch" != aarch64 ] || debian_arch=arm64
     apt_for "$dir/apt" "$debian_arch" bookworm
-    download "$dir/debs" musl musl-dev libunwind-14-dev
-    local deb
-    for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/sysroot"; done
+    fetch "$dir/debs" "$dir/sysroot" musl musl-dev libunwind-14-dev
     sed "s|/usr/|$dir/sysroot/usr/|g" "$dir/sysroot/usr/lib/$arch-linux-musl/musl-gcc.specs" > "$dir/musl-gcc.specs"
     cc=("$arch-linux-gnu-gcc" -specs="$dir/musl-gcc.specs") ar=$arch-linux-gnu-ar
     unwind=$dir/sysroot$unwind
@@ -321,7 +317,7 @@ for row in "${TARGETS[@]}"; do
         check "$label" 1 "$rc" "$work/out" "$work/err" empty-stdout "$judged" "ETCD_UNSUPPORTED_ARCH is set, but empty" || true ;;
     esac
   done
-  if [ "${features[*]}" = "--features check-platform,windows-parent" ]; then
+  if [ "$how" = wine ] && [ "$check_by" = platform ]; then
     # Windows keeps values in UTF-16, which can hold what no UTF-8 string can: set by a Windows
     # parent (fixture/src/bin/non_utf16_parent.rs), because wine turns what Linux hands over into
     # UTF-8. The value is `amd64` and an unpaired surrogate.
