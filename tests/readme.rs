@@ -40,7 +40,14 @@ fn blocks() -> Vec<(&'static str, String)> {
     );
     let v3_on_v2 = CpuCheck::new(Arch::X86_64, CpuFeatures::x86_64_level(3), CpuFeatures::x86_64_level(2));
     let cpu_refusal = v3_on_v2.message("kvd", "KVD_UNSUPPORTED_ARCH").expect("v2 lacks v3");
+    let mut unchecked = String::from("| family | feature | why it is not checked |\n|---|---|---|\n");
+    for (family, arch) in [("x86", Arch::X86_64), ("aarch64", Arch::Aarch64)] {
+        for (name, why) in CpuFeatures::unchecked(arch) {
+            unchecked.push_str(&format!("| {family} | `{name}` | {why} |\n"));
+        }
+    }
     vec![
+        ("cpu-unchecked", unchecked),
         (
             "cpu-refusal",
             format!(

@@ -45,12 +45,20 @@ pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// `[cfg!(target_feature = "..."), ...]`, one per row of the runtime's CPU feature tables (x86,
 /// then aarch64), to be evaluated where it expands: in the crate of `main`, with its own flags.
+/// An older compiler does not know every name (Rust 1.85 knows fewer than 1.95): there the `cfg!`
+/// is false, and must not warn in the user's crate.
 #[doc(hidden)]
 #[proc_macro]
 pub fn target_feature_flags(_: TokenStream) -> TokenStream {
     use names::cpu::{AARCH64_FEATURES, X86_FEATURES};
     let names = X86_FEATURES.iter().chain(&AARCH64_FEATURES).map(|feature| feature.name);
-    quote::quote!([#(::core::cfg!(target_feature = #names)),*]).into()
+    let count = X86_FEATURES.len() + AARCH64_FEATURES.len();
+    quote::quote!({
+        #[allow(unexpected_cfgs)]
+        const FLAGS: [bool; #count] = [#(::core::cfg!(target_feature = #names)),*];
+        FLAGS
+    })
+    .into()
 }
 
 /// The engine behind `platform_gate::matrix!`, which passes the runtime's path first:

@@ -7,8 +7,8 @@ use std::io::Write as _;
 use crate::names::is_portable_variable_name;
 use core::num::NonZeroU8;
 
-use crate::cpu::refuse_cpu;
-use crate::{Allow, Check, CpuFeatures, Matrix, Packager, Platform, Policy, Verdict, decide};
+use crate::cpu::{Refusal, Rows, refuse_cpu};
+use crate::{Allow, Check, Matrix, Packager, Platform, Policy, Verdict, decide};
 
 /// A program's platform gate. `#[platform_gated]` builds one in a `const` and enforces it first
 /// thing in `main`; a program that wants the gate elsewhere can do the same by hand.
@@ -29,6 +29,9 @@ pub struct Gate {
     variable: Variable,
     matrix: Matrix,
     policy: Policy,
+    /// What a CPU refusal in `main` says of the program, kept ready in the gate so that the
+    /// refusal reads it in place: copying it would use vector moves (see `cpu/refuse.rs`).
+    cpu_refusal: Refusal<'static>,
 }
 
 /// Where the override variable's name comes from.
@@ -57,14 +60,16 @@ impl Gate {
     /// matrix and etcd's policy. `#[platform_gated]` starts from
     /// `Gate::for_package(env!("CARGO_PKG_NAME"), option_env!("CARGO_BIN_NAME"))`.
     pub const fn for_package(package: &'static str, binary: Option<&'static str>) -> Gate {
+        let program = match binary {
+            Some(binary) => binary,
+            None => package,
+        };
         Gate {
-            program: match binary {
-                Some(binary) => binary,
-                None => package,
-            },
+            program,
             variable: Variable::FromPackage(package),
             matrix: Matrix::ETCD,
             policy: Policy::DEFAULT.with_packager(Packager::FROM_BUILD),
+            cpu_refusal: Refusal::in_main(program, package, true),
         }
     }
 
@@ -78,7 +83,11 @@ impl Gate {
             is_portable_variable_name(variable),
             "the override variable's name must be ASCII letters, digits and `_`, not starting with a digit"
         );
-        Gate { variable: Variable::Named(variable), ..self }
+        Gate {
+            variable: Variable::Named(variable),
+            cpu_refusal: Refusal::in_main(self.program, variable, false),
+            ..self
+        }
     }
 
     /// The gate with this support matrix.
@@ -150,28 +159,26 @@ impl Gate {
     /// exit code. Write errors on stderr (closed, full, a broken pipe) are ignored, so the exit
     /// code is always the gate's. The environment is never written.
     ///
-    /// First it checks that this CPU has what the runtime crate was compiled to assume (its
-    /// `target_feature`s above the baseline, which `RUSTFLAGS` set for every crate); the
-    /// attribute checks what `main`'s own crate assumed.
+    /// First it checks that this CPU has what `main`'s crate was compiled to assume beyond what
+    /// the check before std's start-up covered (see [`crate::CpuCheck`]); the attribute does the
+    /// same with `main`'s crate's own flags.
     pub fn enforce(&self) {
-        const ASSUMED: u64 = CpuFeatures::assumed_by_build(&platform_gate_macros::target_feature_flags!());
-        if ASSUMED != 0 {
-            self.enforce_cpu(ASSUMED);
+        const LEFT: Rows = crate::cpu::left_for_main(&platform_gate_macros::target_feature_flags!());
+        if !LEFT.is_empty() {
+            self.refuse_cpu_in_main(LEFT);
         }
         if !self.passes_by_itself() {
             self.enforce_outside_support();
         }
     }
 
-    /// Refuses if this CPU lacks any of `assumed` (rows of this target's feature table); see
-    /// [`crate::CpuCheck`].
-    #[inline(always)]
-    pub(crate) fn enforce_cpu(&self, assumed: u64) {
-        let (variable, from_package) = match self.variable {
-            Variable::Named(name) => (name, false),
-            Variable::FromPackage(package) => (package, true),
-        };
-        refuse_cpu(assumed, self.program, variable, from_package, self.policy.exit_code().get());
+    /// Refuses if this CPU lacks any of `assumed` (rows of this target's feature table), naming
+    /// the program and its variable. Out of line and cold, and reads `self` in place: it runs on
+    /// a CPU that may lack the instructions a copy of the gate would use (see `cpu/refuse.rs`).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn refuse_cpu_in_main(&self, assumed: Rows) {
+        refuse_cpu(assumed, &self.cpu_refusal, self.policy.exit_code.get());
     }
 
     /// The path taken only off a supported platform: kept out of line so the fast path stays a

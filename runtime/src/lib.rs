@@ -29,15 +29,19 @@
 //! returns a [`Verdict`], whose [`message`](Verdict::message) is what the operator reads.
 //! [`Gate::enforce`] is the only code that touches the process.
 
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the CPU check before std starts needs an initializer hook and the C
+// library (`cpu/early.rs`, `cpu/sys.rs`, `cpu/detect.rs`), and those few items allow it, each with
+// why it is sound.
+#![deny(unsafe_code)]
 
+#[macro_use]
+mod names;
 mod cpu;
 mod decision;
 mod echo;
 mod gate;
 mod matrix;
 mod message;
-mod names;
 mod packager;
 mod platform;
 mod policy;
@@ -159,7 +163,8 @@ macro_rules! matrix {
 pub mod __private {
     use core::num::NonZeroU8;
 
-    pub use crate::{Allow, Arch, Check, CpuFeatures, Gate, Matrix, Os, Policy, Row, Status};
+    use crate::cpu::Rows;
+    pub use crate::{Allow, Arch, Check, Gate, Matrix, Os, Policy, Row, Status};
     pub use platform_gate_macros::{matrix_with_crate_path, target_feature_flags};
 
     /// A gate, whether the target passes it by itself, and what the build of `main` assumed of
@@ -167,7 +172,7 @@ pub mod __private {
     pub struct Prepared {
         gate: Gate,
         passes_by_itself: bool,
-        cpu: u64,
+        cpu: Rows,
     }
 
     /// Evaluated inside `const { }` by `#[platform_gated]`, so that everything [`enforce`]
@@ -183,7 +188,7 @@ pub mod __private {
         }
         Prepared {
             passes_by_itself: gate.passes_by_itself(),
-            cpu: CpuFeatures::assumed_by_build(cpu_features),
+            cpu: crate::cpu::left_for_main(cpu_features),
             gate,
         }
     }
@@ -213,15 +218,16 @@ pub mod __private {
         }
     }
 
-    /// The call `#[platform_gated]` puts at the top of `main`: the CPU check, then the platform
-    /// check. Both branch on constants, so on a build at its architecture's baseline, on a
-    /// platform that passes by itself, the optimiser removes the call. `prepared` is a reference
-    /// to a constant, so nothing is copied before the CPU check, which may run on a CPU that
-    /// lacks the instructions a copy could use.
+    /// The call `#[platform_gated]` puts at the top of `main`: the CPU check left for `main`
+    /// (what its crate assumed beyond the check before std started), then the platform check.
+    /// Both branch on constants, so on a build at its architecture's baseline, on a platform that
+    /// passes by itself, the optimiser removes the call. `prepared` is a reference to a constant,
+    /// so nothing is copied before the CPU check, which may run on a CPU that lacks the
+    /// instructions a copy could use.
     #[inline(always)]
     pub fn enforce(prepared: &'static Prepared) {
-        if prepared.cpu != 0 {
-            prepared.gate.enforce_cpu(prepared.cpu);
+        if !prepared.cpu.is_empty() {
+            prepared.gate.refuse_cpu_in_main(prepared.cpu);
         }
         if !prepared.passes_by_itself {
             prepared.gate.enforce_outside_support();

@@ -64,7 +64,8 @@ pub enum Allow {
 pub struct Policy {
     check: Check,
     allow: Allow,
-    exit_code: NonZeroU8,
+    // Read in place by the CPU refusal, which must not copy the whole policy (see `cpu/refuse.rs`).
+    pub(crate) exit_code: NonZeroU8,
     packager: Option<Packager>,
 }
 

@@ -271,6 +271,10 @@ macro_rules! first_of {
 
 // Declared after the macros, which are then in scope in their files.
 mod arch;
+// A compiler older than the tables (Rust 1.85) does not know every feature name: its `cfg!`s
+// are false there, and must not warn.
+#[allow(unexpected_cfgs)]
+#[macro_use]
 pub(crate) mod cpu;
 mod os;
 

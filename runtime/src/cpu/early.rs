@@ -1,0 +1,117 @@
+// The CPU check before anything else runs: an initializer in the executable's earliest initializer
+// list, which the system's loader or C runtime calls before std's start-up, before `main`, and before
+// other crates' constructors. A raised build puts raised instructions into std's start-up when std is
+// recompiled with the flags (LTO, `-Zbuild-std`), so a check in `main` would come too late.
+//
+// It checks what this crate was compiled to assume, which is what `RUSTFLAGS` and `-C target-cpu`
+// give every crate, std included. What it cannot know: the program's name (it asks the kernel for the
+// file's), its override variable, its exit code (it exits 1), and flags given to `main`'s crate alone,
+// which `main` checks. It is compiled only into builds that assume a feature of the tables, so a
+// baseline build has no initializer at all.
+
+use super::refuse::{Refusal, refuse_cpu};
+use super::{ASSUMED_BY_RUNTIME, detect};
+
+/// The exit code of a refusal before std starts, where the program's own is not yet known: etcd's
+/// and the attribute's default.
+pub(crate) const EXIT_CODE: u8 = 1;
+
+/// Whether this target has a hook that runs before std starts (ELF's `.init_array`, Windows'
+/// `.CRT$XC*`, Mach-O's `__mod_init_func`), so that the early check covers what this crate assumed.
+const HOOK_PLATFORM: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+    target_os = "solaris",
+    target_os = "windows",
+    target_os = "macos",
+));
+
+/// Whether this build has the early check: a platform with a hook, a CPU that can be read, and a
+/// feature of the tables assumed. Exactly then the static below exists: `any_feature_assumed`'s
+/// `cfg` is true where some row's `cfg!` is, and `ASSUMED_BY_RUNTIME` holds those rows.
+pub(super) const INSTALLED: bool = HOOK_PLATFORM && detect::AVAILABLE && !ASSUMED_BY_RUNTIME.is_empty();
+
+/// The check, called by the loader or the C runtime with no std set up yet: nothing here may use
+/// std, and everything obeys `refuse.rs`'s rules.
+#[allow(dead_code)] // Referenced only by the static below, in builds that assume a feature.
+extern "C" fn check_before_start() {
+    refuse_cpu(ASSUMED_BY_RUNTIME, &BEFORE_START, EXIT_CODE);
+}
+
+/// What a refusal before std starts says: the program by its file's name, its variable unnamed.
+/// A static, read in place (see `refuse.rs`).
+#[allow(dead_code)] // Read only by `check_before_start`.
+static BEFORE_START: Refusal<'static> = Refusal {
+    family: super::this_family(),
+    x86_64: cfg!(target_arch = "x86_64"),
+    program: None,
+    variable: "",
+    from_package: false,
+};
+
+/// Places `check_before_start` where the platform runs initializers, on the platforms that have a
+/// hook, in builds that assume some feature of the tables (`cfg(any(target_feature = ...))` of every
+/// row, written out by `cpu_features!`).
+macro_rules! install_early_check {
+    (
+        x86: [$($x86:literal => $x86_source:expr, $level:literal;)*]
+        aarch64: [$($arm:literal => $arm_source:expr;)*]
+    ) => {
+        // ELF: `.init_array` sections with a priority run in increasing order, before those
+        // without one (`ctor`'s and C++'s) and before std's own (`.init_array.00099`, which saves
+        // `argv`). 90 leaves room below for the C library's and the toolchain's.
+        #[cfg(all(
+            any(
+                target_os = "linux",
+                target_os = "android",
+                target_os = "freebsd",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_os = "dragonfly",
+                target_os = "illumos",
+                target_os = "solaris",
+            ),
+            any(
+                all(any(target_arch = "x86", target_arch = "x86_64"), any($(target_feature = $x86),*)),
+                all(target_arch = "aarch64", any($(target_feature = $arm),*)),
+            ),
+        ))]
+        // SAFETY: `link_section` puts a function pointer into the array of functions the loader
+        // calls at start-up, which is what that section is for; `check_before_start` has the C ABI
+        // and takes no arguments, which the C ABI allows whatever the loader passes. `used` keeps
+        // the linker from dropping the unreferenced static.
+        #[allow(unsafe_code)]
+        #[used]
+        #[unsafe(link_section = ".init_array.00090")]
+        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+
+        // Windows: the C runtime calls the pointers between `.CRT$XCA` and `.CRT$XCZ`, in the
+        // sections' order, before `main`; C++ constructors are in `.CRT$XCU`, std has none there.
+        #[cfg(all(
+            target_os = "windows",
+            any(target_arch = "x86", target_arch = "x86_64"),
+            any($(target_feature = $x86),*),
+        ))]
+        // SAFETY: as for ELF: the section is an array of `void (*)(void)` the C runtime calls.
+        #[allow(unsafe_code)]
+        #[used]
+        #[unsafe(link_section = ".CRT$XCT")]
+        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+
+        // macOS: dyld calls `__mod_init_func`'s pointers before `main`.
+        #[cfg(all(target_os = "macos", target_arch = "x86_64", any($(target_feature = $x86),*)))]
+        // SAFETY: as for ELF: the section is an array of initializers dyld calls with C arguments
+        // that `check_before_start` may ignore.
+        #[allow(unsafe_code)]
+        #[used]
+        #[unsafe(link_section = "__DATA,__mod_init_func")]
+        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+    };
+}
+
+cpu_features!(install_early_check);

@@ -1,0 +1,298 @@
+// The CPU refusal: rendering what this CPU lacks, writing it, and exiting. This code runs on a CPU
+// that lacks instructions the whole build was compiled to use, this code included, so it keeps to
+// what every CPU of the architecture runs. With AVX the compiler copies anything of 16 bytes or more
+// (an array, a struct, an iterator) with vector moves, even unoptimised; with BMI it shifts by a
+// variable with `shlx` and computes `a & !b` with `andn`; under LTO even std is recompiled with the
+// raised flags. So, from the first instruction of a check to the exit:
+// - values are integers, `&str`s, byte slices, `Rows` (two integers) and references, never a larger
+//   aggregate moved by value: structs are passed by reference and read field by field;
+// - a set is tested one row at a time against that row's mask from `ROW_MASKS`: no shift by a
+//   variable, no `a & !b`;
+// - loops count with an index, and `black_box` keeps the optimiser from folding tests back into
+//   those instructions or unrolling them into vectors;
+// - nothing of std or core that could be recompiled with the flags: the write and the exit are the C
+//   library's (`sys.rs`), which the build does not recompile.
+// tests/cpu/run.sh proves it under emulated CPUs, and disassembles this path in every build it makes.
+
+use super::{Rows, detect, sys};
+use crate::names::cpu::{Family, X86_FEATURES};
+
+/// The name a refusal before std starts uses where the system does not say the program's.
+pub(crate) const UNNAMED_PROGRAM: &str = "this program";
+
+/// `1 << bit` for every bit of a word, so that the refusal path never shifts by a variable.
+pub(super) const ROW_MASKS: [u64; 64] = {
+    let mut masks = [0; 64];
+    let mut bit = 0;
+    while bit < 64 {
+        masks[bit] = 1 << bit;
+        bit += 1;
+    }
+    masks
+};
+
+/// Whether row `row` is in `rows`.
+#[inline(always)]
+pub(super) fn has(rows: Rows, row: usize) -> bool {
+    if row < 64 {
+        rows.low & core::hint::black_box(ROW_MASKS[row]) != 0
+    } else {
+        rows.high & core::hint::black_box(ROW_MASKS[row - 64]) != 0
+    }
+}
+
+/// `rows` with row `row` added.
+#[inline(always)]
+pub(super) fn add(rows: &mut Rows, row: usize) {
+    if row < 64 {
+        rows.low |= core::hint::black_box(ROW_MASKS[row]);
+    } else {
+        rows.high |= core::hint::black_box(ROW_MASKS[row - 64]);
+    }
+}
+
+/// `i + 1`, opaque to the optimiser: every loop on the refusal path counts with it, so that none
+/// is vectorised or unrolled into instructions this CPU may lack.
+#[inline(always)]
+pub(super) fn next(i: usize) -> usize {
+    core::hint::black_box(i + 1)
+}
+
+/// `level_rows` of every level, computed at compile time, for the refusal path to load.
+const LEVEL_ROWS: [Rows; 5] =
+    [Rows::EMPTY, Rows::EMPTY, super::level_rows(2), super::level_rows(3), super::level_rows(4)];
+
+/// The highest x86-64 level all of whose rows are in `rows`.
+pub(super) fn level_of(rows: Rows) -> u8 {
+    let mut level = 1;
+    while level < 4 {
+        let mut row = 0;
+        while row < X86_FEATURES.len() {
+            let needed = X86_FEATURES[row].level;
+            if needed >= 2 && needed <= level + 1 && !has(rows, row) {
+                return level;
+            }
+            row = next(row);
+        }
+        level += 1;
+    }
+    level
+}
+
+/// Who is refused. Always read by reference, from a gate or a static, never built or copied on the
+/// refusal path: see the top of this file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refusal<'a> {
+    pub(crate) family: Family,
+    /// Whether to speak of x86-64 levels.
+    pub(crate) x86_64: bool,
+    /// The program's name, printable ASCII written as is and any other byte as `?`; `None` to ask
+    /// the system for its file's name, which only a refusal needs.
+    pub(crate) program: Option<&'a [u8]>,
+    /// The override variable's name; with `from_package`, the package it is derived from; empty
+    /// before std starts, where it is not known.
+    pub(crate) variable: &'a str,
+    pub(crate) from_package: bool,
+}
+
+impl Refusal<'static> {
+    /// What a refusal in `main` says: the program's name and its variable (with `from_package`,
+    /// the package it is derived from).
+    pub(crate) const fn in_main(program: &'static str, variable: &'static str, from_package: bool) -> Self {
+        Refusal {
+            family: super::this_family(),
+            x86_64: cfg!(target_arch = "x86_64"),
+            program: Some(program.as_bytes()),
+            variable,
+            from_package,
+        }
+    }
+}
+
+/// Writes the refusal for a build that assumed `assumed` on a CPU with `present`: from `&'static`
+/// pieces and names only, no formatting.
+pub(super) fn render(out: &mut impl Sink, refusal: &Refusal<'_>, assumed: Rows, present: Rows) {
+    let family = refusal.family;
+    let built_level = if refusal.x86_64 { level_of(assumed) } else { 1 };
+    let cpu_level = level_of(present);
+    out.text("error: ");
+    match refusal.program {
+        Some(program) => {
+            let mut i = 0;
+            while i < program.len() {
+                out.printable(program[i]);
+                i = next(i);
+            }
+        }
+        None => sys::write_program_file_name(out),
+    }
+    out.text(" will not start on this CPU: it was built ");
+    if built_level >= 2 {
+        out.text("for ");
+        level_name(out, built_level);
+        let level = core::hint::black_box(&LEVEL_ROWS[built_level as usize]);
+        let level = Rows { low: level.low, high: level.high };
+        if any_beyond(family, assumed, level) {
+            out.text(" with ");
+            list(out, family, assumed, level, "");
+        }
+    } else {
+        out.text("to use ");
+        list(out, family, assumed, Rows::EMPTY, "");
+    }
+    out.text(", and this CPU lacks ");
+    list(out, family, assumed, present, "");
+    out.text("\n  = note: ");
+    if refusal.x86_64 {
+        out.text("this CPU is ");
+        level_name(out, cpu_level);
+        out.text("; ");
+    }
+    out.text("the program uses those instructions, and would crash with an illegal instruction\n");
+    out.text("  = help: run it on a CPU with ");
+    list(out, family, assumed, present, "");
+    if built_level >= 2 {
+        out.text(" (");
+        level_name(out, built_level);
+        out.text("), or ask for a build for ");
+        level_name(out, cpu_level);
+        out.text(", without `-C target-cpu=");
+        level_name(out, built_level);
+        out.text("`");
+    } else {
+        out.text(", or ask for a build without `-C target-feature=");
+        list(out, family, assumed, present, "+");
+        out.text("`");
+    }
+    out.text("\n  = note: ");
+    let variable = refusal.variable.as_bytes();
+    if variable.is_empty() {
+        out.text("its override variable");
+    } else if refusal.from_package {
+        let mut i = 0;
+        while i < variable.len() {
+            out.byte(if variable[i] == b'-' { b'_' } else { variable[i].to_ascii_uppercase() });
+            i = next(i);
+        }
+        out.text("_UNSUPPORTED_ARCH");
+    } else {
+        out.text(refusal.variable);
+    }
+    out.text(
+        " cannot help: it overrides the support matrix, not the instructions the program was built with\n",
+    );
+}
+
+fn level_name(out: &mut impl Sink, level: u8) {
+    out.text("x86-64");
+    match level {
+        2 => out.text("-v2"),
+        3 => out.text("-v3"),
+        4 => out.text("-v4"),
+        _ => {}
+    }
+}
+
+/// Whether some row of `family` is in `included` but not in `excluded`.
+pub(super) fn any_beyond(family: Family, included: Rows, excluded: Rows) -> bool {
+    let mut row = 0;
+    while row < family.table().len() {
+        if has(included, row) && !has(excluded, row) {
+            return true;
+        }
+        row = next(row);
+    }
+    false
+}
+
+/// `a, b, c`: the rows in `included` but not in `excluded`, each name after `prefix`; rustc's
+/// flag syntax wants commas without spaces.
+fn list(out: &mut impl Sink, family: Family, included: Rows, excluded: Rows, prefix: &str) {
+    let separator = if prefix.is_empty() { ", " } else { "," };
+    let table = family.table();
+    let mut first = true;
+    let mut row = 0;
+    while row < table.len() {
+        if has(included, row) && !has(excluded, row) {
+            if !first {
+                out.text(separator);
+            }
+            first = false;
+            out.text(prefix);
+            out.text(table[row].name);
+        }
+        row = next(row);
+    }
+}
+
+/// Where a message is written: a `String` for the pure API, a fixed buffer on the refusal path.
+pub(super) trait Sink {
+    fn byte(&mut self, byte: u8);
+
+    /// `byte` if it is printable ASCII, else `?`: for names the operator did not write.
+    fn printable(&mut self, byte: u8) {
+        self.byte(if byte.is_ascii_graphic() || byte == b' ' { byte } else { b'?' });
+    }
+
+    fn text(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            self.byte(bytes[i]);
+            i = next(i);
+        }
+    }
+}
+
+impl Sink for String {
+    fn byte(&mut self, byte: u8) {
+        self.push(char::from(byte));
+    }
+
+    fn text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+/// The refusal's buffer: a fixed array and a count. Every byte goes through `black_box`, so the
+/// compiler cannot merge the stores into vector instructions.
+pub(super) struct Buffer<'a> {
+    pub(super) bytes: &'a mut [u8; BUFFER],
+    pub(super) len: usize,
+}
+
+pub(super) const BUFFER: usize = 4096;
+
+impl Sink for Buffer<'_> {
+    fn byte(&mut self, byte: u8) {
+        if self.len < BUFFER {
+            self.bytes[self.len] = core::hint::black_box(byte);
+            self.len += 1;
+        }
+    }
+}
+
+/// Refuses, if this CPU lacks any of `assumed` (rows of this target's family's table): renders
+/// the refusal, writes it to stderr in one write, and exits with `exit_code`. Not to be
+/// overridden: the program would crash. Out of line and cold; see the top of this file for how
+/// it is written.
+#[cold]
+#[inline(never)]
+pub(crate) fn refuse_cpu(assumed: Rows, refusal: &Refusal<'_>, exit_code: u8) {
+    // On x86-64 the levels' rows are read too, so that the refusal can say which level this CPU is.
+    let levels = if refusal.x86_64 { core::hint::black_box(&LEVEL_ROWS[4]) } else { &Rows::EMPTY };
+    let wanted = Rows { low: assumed.low | levels.low, high: assumed.high | levels.high };
+    let Some(present) = detect::present(wanted) else {
+        return; // Nothing to read the CPU with: trust the build.
+    };
+    if !any_beyond(refusal.family, assumed, present) {
+        return;
+    }
+    // Zeroed by the C library's `memset`, which the build does not recompile.
+    let mut bytes = [0; BUFFER];
+    let mut buffer = Buffer { bytes: &mut bytes, len: 0 };
+    render(&mut buffer, refusal, assumed, present);
+    let len = core::hint::black_box(buffer.len);
+    sys::write_stderr(&bytes, len);
+    sys::exit(i32::from(exit_code));
+}

@@ -1,0 +1,125 @@
+// What the CPU refusal needs of the system, from the C library: writing to stderr, exiting, and the
+// program's file name. Not std's: LTO recompiles std with the build's raised flags, and this code runs
+// on a CPU that lacks them; the C library is the system's own, built for the baseline. These are the
+// runtime crate's only `unsafe` items besides the early hook, each with why it is sound.
+
+#[cfg(any(unix, windows))]
+use super::refuse::BUFFER;
+use super::refuse::{Sink, UNNAMED_PROGRAM, next};
+
+#[cfg(unix)]
+#[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
+mod c {
+    unsafe extern "C" {
+        pub(super) fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+        // Exiting ends the process: nothing to break, as with `std::process::exit`.
+        pub(super) safe fn exit(status: i32) -> !;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    unsafe extern "C" {
+        // Returns a value of the auxiliary vector, or 0: it reads no memory of the caller's.
+        pub(super) safe fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
+    }
+}
+
+#[cfg(windows)]
+#[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
+mod c {
+    unsafe extern "C" {
+        // The C runtime's POSIX-style write, on its file descriptor 2, stderr.
+        #[link_name = "_write"]
+        pub(super) fn write(fd: i32, buf: *const u8, count: u32) -> i32;
+        // Exiting ends the process: nothing to break, as with `std::process::exit`.
+        pub(super) safe fn exit(status: i32) -> !;
+    }
+}
+
+/// Writes `bytes[..len]` to stderr, as few writes as the system takes (one, for a refusal under
+/// `PIPE_BUF`, which a pipe then delivers whole). Errors are ignored: the exit code must be the
+/// gate's, whatever happened to stderr.
+#[cfg(any(unix, windows))]
+pub(super) fn write_stderr(bytes: &[u8; BUFFER], len: usize) {
+    let len = if len < BUFFER { len } else { BUFFER };
+    let mut written = 0;
+    while written < len {
+        let at = bytes.as_ptr().wrapping_add(written);
+        let count = len - written;
+        // SAFETY: `at` points at `count` initialised bytes of `bytes` (`written < len <= BUFFER`),
+        // which outlives the call; `write` only reads them.
+        #[cfg(unix)]
+        #[allow(unsafe_code)]
+        let result = unsafe { c::write(2, at, count) };
+        #[cfg(windows)]
+        #[allow(unsafe_code)]
+        let result = unsafe { c::write(2, at, count as u32) } as isize; // `int` on Windows
+        if result <= 0 {
+            return;
+        }
+        written += result as usize;
+    }
+}
+
+/// Ends the process with `code`, through the C library's `exit`.
+#[cfg(any(unix, windows))]
+pub(super) fn exit(code: i32) -> ! {
+    c::exit(code)
+}
+
+#[cfg(not(any(unix, windows)))]
+pub(super) fn write_stderr(_: &[u8; super::refuse::BUFFER], _: usize) {}
+
+#[cfg(not(any(unix, windows)))]
+pub(super) fn exit(code: i32) -> ! {
+    std::process::exit(code)
+}
+
+/// Writes the file name this program was started by (`kvd` for `/usr/bin/kvd`), from the path
+/// the kernel passed in the auxiliary vector (`AT_EXECFN`), as printable ASCII (any other byte as
+/// `?`); "this program" where the system does not say. Byte by byte from the C string, without
+/// `CStr` or a slice, whose debug checks use `popcnt`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(super) fn write_program_file_name(out: &mut impl Sink) {
+    const AT_EXECFN: core::ffi::c_ulong = 31;
+    // Paths longer than this are cut: Linux's own limit is 4,096 bytes.
+    const LONGEST: usize = 4096;
+    let path = c::getauxval(AT_EXECFN) as usize as *const u8;
+    if path.is_null() {
+        out.text(UNNAMED_PROGRAM);
+        return;
+    }
+    // SAFETY (both reads): `AT_EXECFN` is the address of the NUL-terminated path the program was
+    // executed by, which the kernel writes onto the initial stack, where it stays, unchanged, for
+    // the life of the process; every index read is at most the one of its NUL.
+    #[allow(unsafe_code)]
+    let byte_at = |i: usize| unsafe { *path.wrapping_add(i) };
+    let mut start = 0;
+    let mut end = 0;
+    while end < LONGEST && byte_at(end) != 0 {
+        if byte_at(end) == b'/' {
+            start = end + 1;
+        }
+        end = next(end);
+    }
+    if start == end {
+        out.text(UNNAMED_PROGRAM);
+        return;
+    }
+    let mut i = start;
+    while i < end {
+        out.printable(byte_at(i));
+        i = next(i);
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(super) fn write_program_file_name(out: &mut impl Sink) {
+    out.text(UNNAMED_PROGRAM);
+}
+
+/// `AT_HWCAP` and `AT_HWCAP2`: what the kernel says this CPU has.
+#[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
+pub(super) fn hwcaps() -> (u64, u64) {
+    const AT_HWCAP: core::ffi::c_ulong = 16;
+    const AT_HWCAP2: core::ffi::c_ulong = 26;
+    (c::getauxval(AT_HWCAP), c::getauxval(AT_HWCAP2))
+}
