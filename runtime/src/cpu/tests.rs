@@ -214,6 +214,7 @@ fn this_cpu_is_read_and_agrees_with_std() {
                 assert_eq!(present.contains(features(Arch::X86_64, &[$name])), detected, $name);
             )*};
         }
+        // The names `is_x86_feature_detected!` takes on Rust 1.85 (AVX-512 and newer came later).
         agree!(
             "sse3",
             "ssse3",
@@ -239,34 +240,9 @@ fn this_cpu_is_read_and_agrees_with_std() {
             "rdseed",
             "adx",
             "sha",
-            "gfni",
-            "vaes",
-            "vpclmulqdq",
             "sse4a",
             "tbm",
-            "avx512f",
-            "avx512bw",
-            "avx512cd",
-            "avx512dq",
-            "avx512vl",
-            "avx512ifma",
-            "avx512vbmi",
-            "avx512vbmi2",
-            "avx512vnni",
-            "avx512bitalg",
-            "avx512vpopcntdq",
-            "avx512vp2intersect",
-            "avx512fp16",
-            "avx512bf16",
-            "avxvnni",
-            "avxifma",
-            "avxneconvert",
-            "avxvnniint8",
-            "avxvnniint16",
-            "rtm",
-            "sha512",
-            "sm3",
-            "sm4"
+            "rtm"
         );
     }
 }

@@ -278,6 +278,8 @@ pub(crate) const UNCHECKED: &[(Family, &str, &str)] = &[
     (Family::Aarch64, "spe", "statistical profiling, not user code; Linux reports no HWCAP"),
     (Family::Aarch64, "ras", "RAS errors are the kernel's; ESB is a hint elsewhere; no HWCAP"),
     (Family::Aarch64, "pauth-lr", "Linux reports no HWCAP for it yet"),
+    (Family::Aarch64, "reserve-x18", "keeps a register free; no instructions (Rust 1.85 lists it)"),
+    (Family::Aarch64, "tme", "withdrawn by Arm, and Linux reports no HWCAP (Rust 1.85 lists it)"),
     (Family::Aarch64, "v8.1a", "an architecture version: its parts that user code can use are rows"),
     (Family::Aarch64, "v8.2a", "an architecture version: its parts that user code can use are rows"),
     (Family::Aarch64, "v8.3a", "an architecture version: its parts that user code can use are rows"),
