@@ -5,7 +5,7 @@
 
 #[cfg(any(unix, windows))]
 use super::refuse::BUFFER;
-use super::refuse::{Sink, UNNAMED_PROGRAM, next};
+use super::refuse::{Sink, UNNAMED_PROGRAM};
 
 #[cfg(unix)]
 #[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
@@ -79,6 +79,8 @@ pub(super) fn exit(code: i32) -> ! {
 /// `CStr` or a slice, whose debug checks use `popcnt`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(super) fn write_program_file_name(out: &mut impl Sink) {
+    use super::refuse::next;
+
     const AT_EXECFN: core::ffi::c_ulong = 31;
     // Paths longer than this are cut: Linux's own limit is 4,096 bytes.
     const LONGEST: usize = 4096;
