@@ -20,7 +20,9 @@
 # one and many codegen units, on both paths; fat and thin LTO with +avx2,+fma, the x86-64-v4 set spelt
 # out, every feature a stable compiler reports (what `target-cpu=native` is on a new CPU), and named
 # levels; std rebuilt with raised flags (`-Zbuild-std`, Debian's compiler) on x86_64 and aarch64;
-# aarch64 +lse under fat LTO on both paths; i686 +avx2,+fma on main's crate.
+# aarch64 +lse under fat LTO on both paths; i686 +avx2,+fma on main's crate. On this machine's own
+# CPU, natively and as Windows under wine: +tbm, which almost no CPU has. macOS and Windows MSVC,
+# whose hooks cannot run here, are compiled with raised flags.
 #
 # Usage: tests/cpu/run.sh    (installs qemu-user and what tests/cross needs for aarch64 and i686)
 set -euo pipefail
@@ -29,11 +31,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 fixture="$root/tests/cross/fixture/Cargo.toml"
 work="$root/target/cpu"
+tools="$root/target/cross-tools" # shared with tests/cross/run.sh (the wine prefix)
 # shellcheck source=../cross/common.sh
 . "$root/tests/cross/common.sh"
 
 install gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu gcc-i686-linux-gnu \
-  libc6-dev-i386-cross
+  libc6-dev-i386-cross gcc-mingw-w64-x86-64 wine
 mkdir -p "$work/bin"
 
 failures=0
@@ -207,6 +210,20 @@ if grep -qw avx2 /proc/cpuinfo; then
   run "all-O3 etcd natively" start 1 "$work/bin/all-O3/etcd"
 fi
 
+# On this machine's own CPU: a feature it lacks, for every crate. TBM is AMD's Bulldozer family's
+# alone, so almost every CPU lacks it.
+if grep -qw tbm /proc/cpuinfo; then
+  echo "== +tbm natively: skipped, this CPU has TBM"
+else
+  echo "== +tbm for every crate, fat LTO, natively on this CPU"
+  CARGO_PROFILE_RELEASE_LTO=fat RUSTFLAGS="-C target-feature=+tbm" cargo build --quiet --release \
+    --target x86_64-unknown-linux-gnu --manifest-path "$fixture" --target-dir "$work/x86_64" --features kvd
+  mkdir -p "$work/bin/native-tbm"
+  cp "$work/x86_64/x86_64-unknown-linux-gnu/release/kvd" "$work/bin/native-tbm/"
+  run "kvd natively" "lacks:tbm" 1 "$work/bin/native-tbm/kvd"
+  static "$work/bin/native-tbm/kvd" objdump
+fi
+
 echo "== x86_64, std rebuilt with -C target-cpu=x86-64-v3 (-Zbuild-std, $(/usr/bin/rustc -V))"
 TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" build x86_64-unknown-linux-gnu gcc "$fixture" "$work/x86_64-build-std" \
   build --features kvd
@@ -214,6 +231,39 @@ out="$work/x86_64-build-std/x86_64-unknown-linux-gnu/debug"
 run "kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd"
 run "kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd"
 static "$out/kvd" objdump
+
+# Windows: the check before std starts is in `.CRT$XCT`, run by the C runtime. wine runs this
+# machine's CPU, so the build assumes a feature this CPU lacks (TBM, as above).
+if grep -qw tbm /proc/cpuinfo; then
+  echo "== Windows under wine: skipped, this CPU has TBM"
+else
+  echo "== Windows x86_64 under wine, +tbm for every crate, std rebuilt with it"
+  prepare_wine
+  TARGET_RUSTFLAGS="-C target-feature=+tbm" build x86_64-pc-windows-gnu x86_64-w64-mingw32-gcc "$fixture" \
+    "$work/windows-tbm" build --features kvd
+  out="$work/windows-tbm/x86_64-pc-windows-gnu/debug"
+  run "kvd.exe under wine" "lacks:tbm" 1 env -i "${wine_env[@]}" wine "$out/kvd.exe"
+  if grep -qF "error: this program will not start on this CPU" "$work/err"; then
+    echo "  ok   named \"this program\": Windows gives no file name before std starts"
+  else
+    fail "the Windows refusal does not name \"this program\"" "$work/err"
+  fi
+  static "$out/kvd.exe" objdump
+  env "${wine_env[@]}" wineserver --kill 2> /dev/null || true
+fi
+
+# The hooks of the systems not run here, compiled with raised flags: Mach-O's `__mod_init_func` and
+# MSVC's `.CRT$XCT` (tests/cross/expected asserts the platform, as in tests/cross/run.sh).
+for check in "x86_64-apple-darwin|macos" "x86_64-pc-windows-msvc|windows"; do
+  IFS='|' read -r triple os <<< "$check"
+  cases=$((cases + 1))
+  if EXPECTED_ARCH=x86_64 EXPECTED_OS=$os TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" BUILD_STD=std \
+    build "$triple" none "$root/tests/cross/expected/Cargo.toml" "$work/checks" check > "$work/build" 2>&1; then
+    echo "  ok   $triple compiles with x86-64-v3 and its hook"
+  else
+    fail "$triple does not compile with x86-64-v3" "$work/build"
+  fi
+done
 
 echo "== aarch64 ($(/usr/bin/rustc -V), std built for the target)"
 qemu=(env ETCD_UNSUPPORTED_ARCH=arm64 KVD_UNSUPPORTED_ARCH=arm64 qemu-aarch64 -L /usr/aarch64-linux-gnu)

@@ -1,5 +1,6 @@
 # What tests/cross/run.sh and tests/cpu/run.sh share: installing Debian's Rust compiler, its std
-# source, qemu-user and cross linkers, and building a crate for a foreign target with them.
+# source, qemu-user and cross linkers, building a crate for a foreign target with them, and a wine
+# prefix for Windows.
 #
 # The rustup toolchain has only the x86_64 std and cannot download more, so Debian's Rust compiler
 # (rustc-web) builds each target's std from Debian's std source with -Zbuild-std (RUSTC_BOOTSTRAP=1
@@ -48,4 +49,26 @@ build() {
     /usr/bin/cargo "$subcommand" --quiet "${build_std[@]}" --target "$triple" --target-dir "$dir" \
       --manifest-path "$manifest" "$@"
   )
+}
+
+# prepare_wine: for Windows, a wine prefix of these scripts' own (under `$tools`), with the DLL that
+# Rust's std needs and wine 8 lacks (windows-process-prng.c), and its wineserver kept running between
+# cases. Sets `wine_env`, the environment wine runs in.
+prepare_wine() {
+  local prefix=$tools/wine
+  wine_env=(PATH="$PATH" HOME="$HOME" WINEPREFIX="$prefix" WINEDEBUG=-all)
+  local dll=$prefix/drive_c/windows/system32/bcryptprimitives.dll
+  if [ ! -e "$dll" ]; then
+    rm -rf "$prefix"
+    mkdir -p "$tools"
+    env "${wine_env[@]}" wine wineboot --init > /dev/null 2>&1
+    # The prefix is written when its wineserver exits, a few seconds after wineboot.
+    env "${wine_env[@]}" wineserver --wait
+    x86_64-w64-mingw32-gcc -shared -O2 -o "$dll.part" "$(dirname "${BASH_SOURCE[0]}")/windows-process-prng.c" -ladvapi32 -Wl,--kill-at
+    mv "$dll.part" "$dll"
+  fi
+  # One wineserver for every case rather than one each (it exits once idle): best effort, as it
+  # cannot start while another one serves the prefix, and the cases run either way.
+  env "${wine_env[@]}" wineserver --persistent 2> /dev/null || true
+  stop_wineserver=1
 }

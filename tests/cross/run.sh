@@ -179,26 +179,6 @@ prepare_musl() {
   mv "$dir/libunwind.a.part" "$dir/libunwind.a"
 }
 
-# Windows: a wine prefix of this script's own, with the DLL that Rust's std needs and wine 8 lacks
-# (windows-process-prng.c), and its wineserver kept running between cases.
-prepare_wine() {
-  local prefix=$tools/wine
-  wine_env=(PATH="$PATH" HOME="$HOME" WINEPREFIX="$prefix" WINEDEBUG=-all)
-  local dll=$prefix/drive_c/windows/system32/bcryptprimitives.dll
-  if [ ! -e "$dll" ]; then
-    rm -rf "$prefix"
-    env "${wine_env[@]}" wine wineboot --init > /dev/null 2>&1
-    # The prefix is written when its wineserver exits, a few seconds after wineboot.
-    env "${wine_env[@]}" wineserver --wait
-    x86_64-w64-mingw32-gcc -shared -O2 -o "$dll.part" "$here/windows-process-prng.c" -ladvapi32 -Wl,--kill-at
-    mv "$dll.part" "$dll"
-  fi
-  # One wineserver for every case rather than one each (it exits once idle): best effort, as it
-  # cannot start while another one serves the prefix, and the cases run either way.
-  env "${wine_env[@]}" wineserver --persistent 2> /dev/null || true
-  stop_wineserver=1
-}
-
 failures=0
 cases=0
 # check NAME WANT_RC FILE_WITH_RC STDOUT STDERR [needles in stderr...]

@@ -31,16 +31,21 @@ const HOOK_PLATFORM: bool = cfg!(any(
     target_os = "macos",
 ));
 
-/// Whether this build has the early check: a platform with a hook, a CPU that can be read, and a
-/// feature of the tables assumed. Exactly then the static below exists: `any_feature_assumed`'s
-/// `cfg` is true where some row's `cfg!` is, and `ASSUMED_BY_RUNTIME` holds those rows.
+/// Whether this build's early check checks anything: a platform with a hook, a CPU that can be
+/// read, and a feature of the tables assumed above the target's baseline. Then the static below
+/// exists, since its `cfg` is true where some row's `cfg!` is (it may also exist, and return at
+/// once, where the target's baseline is all that was assumed).
 pub(super) const INSTALLED: bool = HOOK_PLATFORM && detect::AVAILABLE && !ASSUMED_BY_RUNTIME.is_empty();
 
 /// The check, called by the loader or the C runtime with no std set up yet: nothing here may use
 /// std, and everything obeys `refuse.rs`'s rules.
 #[allow(dead_code)] // Referenced only by the static below, in builds that assume a feature.
 extern "C" fn check_before_start() {
-    refuse_cpu(ASSUMED_BY_RUNTIME, &BEFORE_START, EXIT_CODE);
+    // Empty where the features the `cfg` below saw are all the target's own baseline (Windows and
+    // macOS on x86_64 have some): then this function is a bare return.
+    if !ASSUMED_BY_RUNTIME.is_empty() {
+        refuse_cpu(ASSUMED_BY_RUNTIME, &BEFORE_START, EXIT_CODE);
+    }
 }
 
 /// What a refusal before std starts says: the program by its file's name, its variable unnamed.

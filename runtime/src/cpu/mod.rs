@@ -145,10 +145,40 @@ impl CpuFeatures {
     }
 }
 
-/// What a build assumed of the CPU, as rows of this target's family's table: `flags` holds
-/// `cfg!(target_feature = ...)` for every row of the tables (x86, then aarch64) as some crate was
-/// compiled. Only this target's family counts, and nothing where this build cannot read the
-/// hardware: then every check compiles away.
+/// The features this target's own baseline includes, which every CPU that runs its system has:
+/// Windows 10 and later need CMPXCHG16B, SSE3 and LAHF/SAHF, macOS on x86_64 starts at the Core 2,
+/// Android's x86 ABIs include SSSE3 (and SSE4.2 and POPCNT on x86_64). Not checked, not named.
+const TARGET_BASELINE: Rows = {
+    let names: &[&str] = if cfg!(all(target_arch = "x86_64", target_os = "windows")) {
+        &["cmpxchg16b", "sse3", "lahfsahf"]
+    } else if cfg!(all(target_arch = "x86_64", target_os = "macos")) {
+        &["cmpxchg16b", "sse3", "ssse3", "lahfsahf"]
+    } else if cfg!(all(target_arch = "x86_64", target_os = "android")) {
+        &["sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"]
+    } else if cfg!(all(target_arch = "x86", target_os = "android")) {
+        &["sse3", "ssse3"]
+    } else {
+        &[]
+    };
+    let mut rows = Rows::EMPTY;
+    let mut i = 0;
+    while i < names.len() {
+        let mut row = 0;
+        while row < X86_FEATURES.len() {
+            if crate::names::same_ignoring_ascii_case(X86_FEATURES[row].name, names[i]) {
+                rows = rows.with(row);
+            }
+            row += 1;
+        }
+        i += 1;
+    }
+    rows
+};
+
+/// What a build assumed of the CPU above its target's baseline, as rows of this target's family's
+/// table: `flags` holds `cfg!(target_feature = ...)` for every row of the tables (x86, then
+/// aarch64) as some crate was compiled. Only this target's family counts, and nothing where this
+/// build cannot read the hardware: then every check compiles away.
 pub(crate) const fn assumed(flags: &[bool]) -> Rows {
     assert!(
         flags.len() == X86_FEATURES.len() + AARCH64_FEATURES.len(),
@@ -172,7 +202,7 @@ pub(crate) const fn assumed(flags: &[bool]) -> Rows {
         }
         row += 1;
     }
-    rows
+    rows.without(TARGET_BASELINE)
 }
 
 /// What this crate was compiled to assume: `RUSTFLAGS` and `-C target-cpu` reach every crate, std

@@ -25,10 +25,23 @@ mod c {
 #[cfg(windows)]
 #[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
 mod c {
+    use core::ffi::c_void;
+
+    // Kernel32's, as std writes to the console and pipes: no C runtime text mode turning `\n` into
+    // `\r\n`, so the bytes are the ones a refusal in `main` writes.
+    #[link(name = "kernel32")]
+    unsafe extern "system" {
+        // Returns a handle (or an invalid one) and touches no memory of the caller's.
+        pub(super) safe fn GetStdHandle(which: u32) -> *mut c_void;
+        pub(super) fn WriteFile(
+            file: *mut c_void,
+            buffer: *const u8,
+            length: u32,
+            written: *mut u32,
+            overlapped: *mut c_void,
+        ) -> i32;
+    }
     unsafe extern "C" {
-        // The C runtime's POSIX-style write, on its file descriptor 2, stderr.
-        #[link_name = "_write"]
-        pub(super) fn write(fd: i32, buf: *const u8, count: u32) -> i32;
         // Exiting ends the process: nothing to break, as with `std::process::exit`.
         pub(super) safe fn exit(status: i32) -> !;
     }
@@ -50,13 +63,29 @@ pub(super) fn write_stderr(bytes: &[u8; BUFFER], len: usize) {
         #[allow(unsafe_code)]
         let result = unsafe { c::write(2, at, count) };
         #[cfg(windows)]
-        #[allow(unsafe_code)]
-        let result = unsafe { c::write(2, at, count as u32) } as isize; // `int` on Windows
+        let result = write_file(at, count);
         if result <= 0 {
             return;
         }
         written += result as usize;
     }
+}
+
+/// Windows' `WriteFile` on the standard error handle: the bytes written, or -1.
+#[cfg(windows)]
+fn write_file(at: *const u8, count: usize) -> isize {
+    const STD_ERROR_HANDLE: u32 = -12_i32 as u32;
+    let handle = c::GetStdHandle(STD_ERROR_HANDLE);
+    if handle.is_null() || handle as isize == -1 {
+        return -1; // No stderr (a GUI process), or an invalid handle.
+    }
+    let mut done: u32 = 0;
+    // SAFETY: `handle` is this process's stderr handle; `at` points at `count` initialised bytes
+    // (see `write_stderr`), `count` is at most `BUFFER`, so it fits a `u32`; `done` is a valid
+    // `u32` for the call to write; no overlapped I/O.
+    #[allow(unsafe_code)]
+    let ok = unsafe { c::WriteFile(handle, at, count as u32, &mut done, core::ptr::null_mut()) };
+    if ok == 0 { -1 } else { done as isize }
 }
 
 /// Ends the process with `code`, through the C library's `exit`.

@@ -246,3 +246,18 @@ fn this_cpu_is_read_and_agrees_with_std() {
         );
     }
 }
+
+#[test]
+fn the_targets_own_baseline_is_not_assumed() {
+    // Windows 10 on x86_64 needs CMPXCHG16B and SSE3, and its targets' baseline includes them.
+    let mut flags = [false; X86_FEATURES.len() + AARCH64_FEATURES.len()];
+    for name in ["cmpxchg16b", "sse3"] {
+        flags[X86_FEATURES.iter().position(|row| row.name == name).unwrap()] = true;
+    }
+    let rows = assumed(&flags);
+    if cfg!(all(target_arch = "x86_64", any(target_os = "windows", target_os = "macos"))) {
+        assert_eq!(rows, Rows::EMPTY);
+    } else if family(crate::Platform::CURRENT.arch) == Some(Family::X86) && detect::AVAILABLE {
+        assert_eq!(rows.low.count_ones(), 2);
+    }
+}
