@@ -140,6 +140,7 @@ macro_rules! cpu_features {
                 "avxvnniint16" => cpuid(7, 1, EDX, 10, AVX), 0;
                 "avxvnniint8" => cpuid(7, 1, EDX, 4, AVX), 0;
                 "ermsb" => cpuid(7, 0, EBX, 9, 0), 0;
+                "fma4" => cpuid(EXTENDED, 0, ECX, 16, AVX), 0;
                 "gfni" => cpuid(7, 0, ECX, 8, 0), 0;
                 "kl" => cpuid(0x19, 0, EBX, 0, 0), 0;
                 "lahfsahf" => cpuid(EXTENDED, 0, ECX, 0, 0), 0;
