@@ -109,7 +109,11 @@ macro_rules! install_early_check {
         static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
 
         // macOS: dyld calls `__mod_init_func`'s pointers before `main`.
-        #[cfg(all(target_os = "macos", target_arch = "x86_64", any($(target_feature = $x86),*)))]
+        #[cfg(all(
+            target_os = "macos",
+            any(target_arch = "x86", target_arch = "x86_64"),
+            any($(target_feature = $x86),*),
+        ))]
         // SAFETY: as for ELF: the section is an array of initializers dyld calls with C arguments
         // that `check_before_start` may ignore.
         #[allow(unsafe_code)]

@@ -324,20 +324,20 @@ impl CpuCheck {
         self.render(program_file_name.unwrap_or(refuse::UNNAMED_PROGRAM.as_bytes()), None)
     }
 
+    /// The refusal for `program` (its bytes shown as printable ASCII) and `variable` (empty:
+    /// unnamed), rendered by the code the gate runs.
     fn render(&self, program: &[u8], variable: Option<&str>) -> Option<String> {
         if self.passes() {
             return None;
         }
-        let mut text = String::new();
-        let x86_64 = self.arch == Arch::X86_64;
-        let (variable, from_package) = (variable.unwrap_or(""), false);
         let refusal = refuse::Refusal {
             family: self.assumed.family,
-            x86_64,
+            x86_64: self.arch == Arch::X86_64,
             program: Some(program),
-            variable,
-            from_package,
+            variable: variable.unwrap_or(""),
+            from_package: false,
         };
+        let mut text = String::new();
         refuse::render(&mut text, &refusal, self.assumed.rows, self.present.rows);
         Some(text)
     }
