@@ -20,7 +20,8 @@
 # one and many codegen units, on both paths; fat and thin LTO with +avx2,+fma, the x86-64-v4 set spelt
 # out, every feature a stable compiler reports (what `target-cpu=native` is on a new CPU), and named
 # levels; std rebuilt with raised flags (`-Zbuild-std`, Debian's compiler) on x86_64 and aarch64;
-# aarch64 +lse under fat LTO on both paths; i686 +avx2,+fma on main's crate. On this machine's own
+# aarch64 +lse under fat LTO on both paths; i686 +avx2,+fma on main's crate; Debian's compiler (the
+# second toolchain, with its own std) on both paths at opt-levels 0 and 1. On this machine's own
 # CPU, natively and as Windows under wine: +tbm, which almost no CPU has. macOS and Windows MSVC,
 # whose hooks cannot run here, are compiled with raised flags.
 #
@@ -223,6 +224,30 @@ else
   run "kvd natively" "lacks:tbm" 1 "$work/bin/native-tbm/kvd"
   static "$work/bin/native-tbm/kvd" objdump
 fi
+
+# The second toolchain, Debian's compiler with the std it ships: both paths at opt-level 0 and 1.
+echo "== x86_64 with $(/usr/bin/rustc -V | cut -d' ' -f1-2), its own std"
+for row in "main-O0|0|main" "main-O1|1|main" "all-O0|0|all" "all-O1|1|all"; do
+  IFS='|' read -r name level where <<< "$row"
+  dir="$work/debian-x86_64" out="$work/bin/debian-$name"
+  mkdir -p "$out"
+  if [ "$where" = all ]; then
+    CARGO_PROFILE_DEV_OPT_LEVEL=$level TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" BUILD_STD=no \
+      build x86_64-unknown-linux-gnu gcc "$fixture" "$dir" build --features kvd
+    code=1
+  else
+    for bin in etcd kvd; do
+      CARGO_PROFILE_DEV_OPT_LEVEL=$level BUILD_STD=no build x86_64-unknown-linux-gnu gcc "$fixture" "$dir" \
+        rustc --features kvd --bin $bin -- -C target-cpu=x86-64-v3
+    done
+    code=3
+  fi
+  cp "$dir/x86_64-unknown-linux-gnu/debug/etcd" "$dir/x86_64-unknown-linux-gnu/debug/kvd" "$out/"
+  echo "  $name"
+  run "kvd on Nehalem" "lacks:$v3" "$code" qemu-x86_64 -cpu Nehalem "$out/kvd"
+  run "kvd on max" start "$code" qemu-x86_64 -cpu max "$out/kvd"
+  static "$out/kvd" objdump
+done
 
 echo "== x86_64, std rebuilt with -C target-cpu=x86-64-v3 (-Zbuild-std, $(/usr/bin/rustc -V))"
 TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" build x86_64-unknown-linux-gnu gcc "$fixture" "$work/x86_64-build-std" \
