@@ -21,7 +21,8 @@
 # out, every feature a stable compiler reports (what `target-cpu=native` is on a new CPU), and named
 # levels; std rebuilt with raised flags (`-Zbuild-std`, Debian's compiler) on x86_64 and aarch64;
 # aarch64 +lse under fat LTO on both paths; i686 +avx2,+fma on main's crate; Debian's compiler (the
-# second toolchain, with its own std) on both paths at opt-levels 0 and 1. On this machine's own
+# second toolchain, with its own std) on both paths at opt-levels 0 and 1; Rust 1.85 on both paths,
+# where .ci/msrv has unpacked it (CI runs that first). On this machine's own
 # CPU, natively and as Windows under wine: +tbm, which almost no CPU has. macOS and Windows MSVC,
 # whose hooks cannot run here, are compiled with raised flags.
 #
@@ -248,6 +249,33 @@ for row in "main-O0|0|main" "main-O1|1|main" "all-O0|0|all" "all-O1|1|all"; do
   run "kvd on max" start "$code" qemu-x86_64 -cpu max "$out/kvd"
   static "$out/kvd" objdump
 done
+
+# The minimum supported Rust, Debian's 1.85, as .ci/msrv unpacks it: CPUID is an `unsafe` function
+# there, which the check calls in an audited block; before, it could not read the CPU at all.
+msrv=$root/target/debian-rust-1.85/root
+if [ ! -x "$msrv/usr/bin/cargo" ]; then
+  echo "== Rust 1.85: skipped, run .ci/msrv first (it unpacks Debian's 1.85 under target/)"
+else
+  echo "== x86_64 with $(LD_LIBRARY_PATH="$msrv/usr/lib/x86_64-linux-gnu" "$msrv/usr/bin/rustc" -V | cut -d' ' -f1-2) (the minimum supported Rust)"
+  out="$work/bin/msrv"
+  mkdir -p "$out"
+  (
+    unset RUSTUP_TOOLCHAIN RUSTC_WRAPPER
+    export LD_LIBRARY_PATH="$msrv/usr/lib/x86_64-linux-gnu" RUSTC="$msrv/usr/bin/rustc" RUSTDOC="$msrv/usr/bin/rustdoc"
+    common=(--quiet --locked --features kvd --manifest-path "$fixture" --target x86_64-unknown-linux-gnu
+      --target-dir "$work/msrv")
+    RUSTFLAGS="-C target-cpu=x86-64-v3" "$msrv/usr/bin/cargo" build --release "${common[@]}"
+    cp "$work/msrv/x86_64-unknown-linux-gnu/release/kvd" "$out/kvd-all"
+    RUSTFLAGS="" "$msrv/usr/bin/cargo" rustc "${common[@]}" --bin kvd -- -C target-cpu=x86-64-v3
+    cp "$work/msrv/x86_64-unknown-linux-gnu/debug/kvd" "$out/kvd-main"
+  )
+  run "every crate, release: kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd-all"
+  run "every crate, release: kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd-all"
+  static "$out/kvd-all" objdump
+  run "main's crate, debug: kvd on Nehalem" "lacks:$v3" 3 qemu-x86_64 -cpu Nehalem "$out/kvd-main"
+  run "main's crate, debug: kvd on max" start 3 qemu-x86_64 -cpu max "$out/kvd-main"
+  static "$out/kvd-main" objdump
+fi
 
 echo "== x86_64, std rebuilt with -C target-cpu=x86-64-v3 (-Zbuild-std, $(/usr/bin/rustc -V))"
 TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" build x86_64-unknown-linux-gnu gcc "$fixture" "$work/x86_64-build-std" \
