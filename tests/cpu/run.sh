@@ -158,6 +158,7 @@ BUILDS=(
   "fat-v3|release|LTO=fat|-C target-cpu=x86-64-v3|all"
 )
 
+began=$(date +%s)
 echo "cpu: $(rustc -V), $(qemu-x86_64 --version | head -1)"
 for row in "${BUILDS[@]}"; do
   IFS='|' read -r name profile settings flags where <<< "$row"
@@ -353,5 +354,5 @@ run "+avx2,+fma on max" start 1 "${qemu[@]}" -cpu max "$i686"
 static "$i686" objdump
 
 echo
-echo "cpu: $((cases - failures)) passed, $failures failed"
+echo "cpu: $((cases - failures)) passed, $failures failed in $(( $(date +%s) - began ))s"
 [ "$failures" = 0 ]
