@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::io::Write as _;
 
+use crate::names::cpu::BUILD_FLAGS;
 use crate::names::is_portable_variable_name;
 use core::num::NonZeroU8;
 
@@ -159,11 +160,11 @@ impl Gate {
     /// exit code. Write errors on stderr (closed, full, a broken pipe) are ignored, so the exit
     /// code is always the gate's. The environment is never written.
     ///
-    /// First it checks that this CPU has what `main`'s crate was compiled to assume beyond what
-    /// the check before std's start-up covered (see [`crate::CpuCheck`]); the attribute does the
-    /// same with `main`'s crate's own flags.
+    /// First, where no check ran before std started (a platform without that hook), it checks
+    /// that this CPU has what this crate was compiled to assume (see [`crate::CpuCheck`]); the
+    /// attribute checks what `main`'s own crate assumed beyond that.
     pub fn enforce(&self) {
-        const LEFT: Rows = crate::cpu::left_for_main(&platform_gate_macros::target_feature_flags!());
+        const LEFT: Rows = crate::cpu::left_for_main(&BUILD_FLAGS);
         if !LEFT.is_empty() {
             self.refuse_cpu_in_main(LEFT);
         }

@@ -6,12 +6,35 @@ use super::Rows;
 #[allow(unused_imports)] // Each target reads only its own family's table.
 use crate::names::cpu::{AARCH64_FEATURES, Source, X86_FEATURES};
 
-/// Whether this target's CPU can be read, and so checked: x86 on the systems whose C library the
-/// refusal writes with, and aarch64 where the kernel reports features.
-pub(super) const AVAILABLE: bool = cfg!(any(
-    all(any(target_arch = "x86", target_arch = "x86_64"), any(unix, windows), not(target_env = "sgx"),),
-    all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")),
-));
+// Whether this target's CPU can be read, and so checked: x86 on the systems whose C library the
+// refusal writes with, and aarch64 where the kernel reports features. Each family's `present` is
+// below; elsewhere there is nothing to read with.
+cfg_split! {
+    (any(
+        all(any(target_arch = "x86", target_arch = "x86_64"), any(unix, windows)),
+        all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")),
+    ))
+    {
+        pub(super) const AVAILABLE: bool = true;
+
+        /// `rows` with row `row` added, as `present` finds them.
+        #[inline(always)]
+        fn add(rows: &mut Rows, row: usize) {
+            use super::refuse::ROW_MASKS;
+            if row < 64 {
+                rows.low |= core::hint::black_box(ROW_MASKS[row]);
+            } else {
+                rows.high |= core::hint::black_box(ROW_MASKS[row - 64]);
+            }
+        }
+    } else {
+        pub(super) const AVAILABLE: bool = false;
+
+        pub(super) fn present(_wanted: Rows) -> Option<Rows> {
+            None
+        }
+    }
+}
 
 #[cfg(all(target_arch = "x86", any(unix, windows)))]
 use core::arch::x86::{__cpuid_count, _xgetbv};
@@ -60,7 +83,7 @@ fn xcr0(leaf_1_ecx: u32) -> u32 {
 /// cannot read the CPU.
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), any(unix, windows)))]
 pub(super) fn present(wanted: Rows) -> Option<Rows> {
-    use super::refuse::{ROW_MASKS, add, has, next};
+    use super::refuse::{ROW_MASKS, has, next};
 
     let max_basic = cpuid(0, 0, 0, u32::MAX, 0);
     let max_extended = cpuid(0x8000_0000, 0, 0, 0, u32::MAX);
@@ -124,7 +147,7 @@ pub(super) fn present(wanted: Rows) -> Option<Rows> {
 
 #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
 pub(super) fn present(wanted: Rows) -> Option<Rows> {
-    use super::refuse::{add, has, next};
+    use super::refuse::{has, next};
 
     let (hwcap, hwcap2) = super::sys::hwcaps();
     let mut present = Rows::EMPTY;
@@ -143,12 +166,4 @@ pub(super) fn present(wanted: Rows) -> Option<Rows> {
         row = next(row);
     }
     Some(present)
-}
-
-#[cfg(not(any(
-    all(any(target_arch = "x86", target_arch = "x86_64"), any(unix, windows)),
-    all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")),
-)))]
-pub(super) fn present(_wanted: Rows) -> Option<Rows> {
-    None
 }

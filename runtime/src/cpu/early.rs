@@ -9,33 +9,17 @@
 // which `main` checks. It is compiled only into builds that assume a feature of the tables, so a
 // baseline build has no initializer at all.
 
+use super::ASSUMED_BY_RUNTIME;
 use super::refuse::{Refusal, refuse_cpu};
-use super::{ASSUMED_BY_RUNTIME, detect};
 
 /// The exit code of a refusal before std starts, where the program's own is not yet known: etcd's
 /// and the attribute's default.
 pub(crate) const EXIT_CODE: u8 = 1;
 
-/// Whether this target has a hook that runs before std starts (ELF's `.init_array`, Windows'
-/// `.CRT$XC*`, Mach-O's `__mod_init_func`), so that the early check covers what this crate assumed.
-const HOOK_PLATFORM: bool = cfg!(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly",
-    target_os = "illumos",
-    target_os = "solaris",
-    target_os = "windows",
-    target_os = "macos",
-));
-
-/// Whether this build's early check checks anything: a platform with a hook, a CPU that can be
-/// read, and a feature of the tables assumed above the target's baseline. Then the static below
-/// exists, since its `cfg` is true where some row's `cfg!` is (it may also exist, and return at
-/// once, where the target's baseline is all that was assumed).
-pub(super) const INSTALLED: bool = HOOK_PLATFORM && detect::AVAILABLE && !ASSUMED_BY_RUNTIME.is_empty();
+/// Whether this build's early check checks anything: the initializer below exists (a system
+/// with a hook, and some feature of the tables assumed), and what was assumed goes beyond the
+/// target's own baseline.
+pub(super) const INSTALLED: bool = HOOKED && !ASSUMED_BY_RUNTIME.is_empty();
 
 /// The check, called by the loader or the C runtime with no std set up yet: nothing here may use
 /// std, and everything obeys `refuse.rs`'s rules.
@@ -59,67 +43,66 @@ static BEFORE_START: Refusal<'static> = Refusal {
     from_package: false,
 };
 
-/// Places `check_before_start` where the platform runs initializers, on the platforms that have a
-/// hook, in builds that assume some feature of the tables (`cfg(any(target_feature = ...))` of every
-/// row, written out by `cpu_features!`).
+/// Places `check_before_start` where the system runs initializers, in builds that assume some
+/// feature of the tables (`cfg(any(target_feature = ...))` of every row, written out by
+/// `cpu_features!`): x86 on ELF systems, Windows and macOS, aarch64 on Linux and Android, where
+/// `detect` can read the CPU. `HOOKED` says whether it did.
 macro_rules! install_early_check {
     (
         x86: [$($x86:literal => $x86_source:expr, $level:literal;)*]
         aarch64: [$($arm:literal => $arm_source:expr;)*]
     ) => {
-        // ELF: `.init_array` sections with a priority run in increasing order, before those
-        // without one (`ctor`'s and C++'s) and before std's own (`.init_array.00099`, which saves
-        // `argv`). 90 leaves room below for the C library's and the toolchain's.
-        #[cfg(all(
-            any(
-                target_os = "linux",
-                target_os = "android",
-                target_os = "freebsd",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_os = "dragonfly",
-                target_os = "illumos",
-                target_os = "solaris",
-            ),
-            any(
-                all(any(target_arch = "x86", target_arch = "x86_64"), any($(target_feature = $x86),*)),
-                all(target_arch = "aarch64", any($(target_feature = $arm),*)),
-            ),
-        ))]
-        // SAFETY: `link_section` puts a function pointer into the array of functions the loader
-        // calls at start-up, which is what that section is for; `check_before_start` has the C ABI
-        // and takes no arguments, which the C ABI allows whatever the loader passes. `used` keeps
-        // the linker from dropping the unreferenced static.
-        #[allow(unsafe_code)]
-        #[used]
-        #[unsafe(link_section = ".init_array.00090")]
-        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+        cfg_split! {
+            (any(
+                all(
+                    any(target_arch = "x86", target_arch = "x86_64"),
+                    any(
+                        target_os = "linux",
+                        target_os = "android",
+                        target_os = "freebsd",
+                        target_os = "netbsd",
+                        target_os = "openbsd",
+                        target_os = "dragonfly",
+                        target_os = "illumos",
+                        target_os = "solaris",
+                        target_os = "windows",
+                        target_os = "macos",
+                    ),
+                    any($(target_feature = $x86),*),
+                ),
+                all(
+                    target_arch = "aarch64",
+                    any(target_os = "linux", target_os = "android"),
+                    any($(target_feature = $arm),*),
+                ),
+            ))
+            {
+                const HOOKED: bool = true;
 
-        // Windows: the C runtime calls the pointers between `.CRT$XCA` and `.CRT$XCZ`, in the
-        // sections' order, before `main`; C++ constructors are in `.CRT$XCU`, std has none there.
-        #[cfg(all(
-            target_os = "windows",
-            any(target_arch = "x86", target_arch = "x86_64"),
-            any($(target_feature = $x86),*),
-        ))]
-        // SAFETY: as for ELF: the section is an array of `void (*)(void)` the C runtime calls.
-        #[allow(unsafe_code)]
-        #[used]
-        #[unsafe(link_section = ".CRT$XCT")]
-        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
-
-        // macOS: dyld calls `__mod_init_func`'s pointers before `main`.
-        #[cfg(all(
-            target_os = "macos",
-            any(target_arch = "x86", target_arch = "x86_64"),
-            any($(target_feature = $x86),*),
-        ))]
-        // SAFETY: as for ELF: the section is an array of initializers dyld calls with C arguments
-        // that `check_before_start` may ignore.
-        #[allow(unsafe_code)]
-        #[used]
-        #[unsafe(link_section = "__DATA,__mod_init_func")]
-        static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+                // SAFETY: `link_section` puts a function pointer into the array of functions the
+                // system calls at start-up, which is what that section is for; `check_before_start`
+                // has the C ABI and takes no arguments, which the C ABI allows whatever the caller
+                // passes. `used` keeps the linker from dropping the unreferenced static.
+                // - ELF: `.init_array` sections with a priority run in increasing order, before those
+                //   without one (`ctor`'s and C++'s) and before std's own (`.init_array.00099`, which
+                //   saves `argv`). 90 leaves room below for the C library's and the toolchain's.
+                // - Windows: the C runtime calls the pointers between `.CRT$XCA` and `.CRT$XCZ`, in
+                //   the sections' order, before `main`; C++ constructors are in `.CRT$XCU`, std has
+                //   none there.
+                // - macOS: dyld calls `__mod_init_func`'s pointers before `main`.
+                #[allow(unsafe_code)]
+                #[used]
+                #[cfg_attr(
+                    not(any(target_os = "windows", target_os = "macos")),
+                    unsafe(link_section = ".init_array.00090")
+                )]
+                #[cfg_attr(target_os = "windows", unsafe(link_section = ".CRT$XCT"))]
+                #[cfg_attr(target_os = "macos", unsafe(link_section = "__DATA,__mod_init_func"))]
+                static CHECK_BEFORE_START: extern "C" fn() = check_before_start;
+            } else {
+                const HOOKED: bool = false;
+            }
+        }
     };
 }
 

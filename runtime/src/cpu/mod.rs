@@ -3,6 +3,14 @@
 // what it assumed; the gate looks first and refuses with a message. This file holds the pure API;
 // `refuse.rs`, `detect.rs` and `early.rs` are the code that runs on such a CPU, and obey its rules.
 
+/// Items under a `cfg` predicate, and others under its negation: the predicate written once.
+macro_rules! cfg_split {
+    (($predicate:meta) { $($yes:item)* } else { $($no:item)* }) => {
+        $( #[cfg($predicate)] $yes )*
+        $( #[cfg(not($predicate))] $no )*
+    };
+}
+
 mod detect;
 // Its `cfg(any(target_feature = ...))` names every feature of the tables; see `names/mod.rs`.
 #[allow(unexpected_cfgs)]

@@ -41,16 +41,6 @@ pub(super) fn has(rows: Rows, row: usize) -> bool {
     }
 }
 
-/// `rows` with row `row` added.
-#[inline(always)]
-pub(super) fn add(rows: &mut Rows, row: usize) {
-    if row < 64 {
-        rows.low |= core::hint::black_box(ROW_MASKS[row]);
-    } else {
-        rows.high |= core::hint::black_box(ROW_MASKS[row - 64]);
-    }
-}
-
 /// `i + 1`, opaque to the optimiser: every loop on the refusal path counts with it, so that none
 /// is vectorised or unrolled into instructions this CPU may lack.
 #[inline(always)]
