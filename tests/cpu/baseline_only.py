@@ -9,8 +9,9 @@ lack what the build assumed, from its entry points:
 - `platform_gate::gate::Gate::refuse_cpu_in_main`, the check in `main`;
 - `main`'s own code (`<crate>::main`) up to its first call outside platform-gate, which is where the
   gate's inlined test sits.
-It follows every direct call and jump into other functions of the binary, and stops at the C
-library (`@plt`, or the C functions the refusal calls, which a static binary contains) and at the
+It follows every direct call and jump into other functions of the binary, and calls through the
+GOT (x86_64 builds make them, even to their own functions). It stops at the C library (`@plt`, or
+the C functions the refusal calls, which a static binary contains) and at the
 panic machinery (a panic there would be a bug, not a path). Every instruction reached must be one
 every CPU of the architecture runs: an x86-64 (or i686) baseline CPU, or an ARMv8.0-A one. Static,
 so it covers branches no emulated run happens to take.
@@ -147,10 +148,9 @@ def main():
         print(f"baseline-only: {binary}: none of the gate's functions found (stripped?)")
         return 1
 
-    walked, problems, queue = set(), [], [(name, None) for name in entries + mains]
-    # (Each queue entry also names its caller, for debugging.)
+    walked, problems, queue = set(), [], entries + mains
     while queue:
-        name, _ = queue.pop()
+        name = queue.pop()
         if name in walked or name not in functions:
             continue
         walked.add(name)
@@ -168,8 +168,8 @@ def main():
                     above = None
             if above:
                 problems.append(f"  {name} at {address}: {mnemonic} {operands}")
-            # An indirect call goes where this check cannot follow, except through the GOT to the C
-            # library, which objdump names after a `#`.
+            # An indirect call whose target `disassemble` could not resolve (through the GOT, or a
+            # register loaded from it or with `lea`) goes where this check cannot follow.
             indirect = (mnemonic.startswith("call") and "*" in operands and target is None) or mnemonic == "blr"
             if indirect:
                 problems.append(f"  {name} at {address}: {mnemonic} {operands} (an indirect call)")
@@ -180,7 +180,7 @@ def main():
                 continue
             if in_main and not target.startswith("platform_gate::"):
                 break  # the program's own code starts here
-            queue.append((target, name))
+            queue.append(target)
 
     print(f"baseline-only: {binary}: walked {len(walked)} functions from {', '.join(entries + mains)}")
     if problems:

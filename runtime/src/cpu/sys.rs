@@ -1,7 +1,8 @@
 // What the CPU refusal needs of the system, from the C library: writing to stderr, exiting, and the
 // program's file name. Not std's: LTO recompiles std with the build's raised flags, and this code runs
-// on a CPU that lacks them; the C library is the system's own, built for the baseline. These are the
-// runtime crate's only `unsafe` items besides the early hook, each with why it is sound.
+// on a CPU that lacks them; the C library is the system's own, built for the baseline. With the
+// early hook (`early.rs`) and CPUID and XGETBV (`detect.rs`), these are the runtime crate's only
+// `unsafe` items, each with why it is sound.
 
 #[cfg(any(unix, windows))]
 use super::refuse::BUFFER;
