@@ -159,14 +159,20 @@ impl Args {
                 )
             },
         };
+        // One call, given the gate's constant and its manifest: a static whose length is a
+        // constant computed first, so that the bytes are built by `const` evaluation in this
+        // crate, with its flags and version. Items inside a block cannot clash with the user's.
         quote! {
-            #private::enforce(const { &
-                #private::prepare(
+            {
+                const PREPARED: #private::Prepared = #private::prepare(
                     #gate #matrix #policy,
                     ::core::module_path!(),
                     &#private::target_feature_flags!(),
-                )
-            });
+                    ::core::option_env!("CARGO_PKG_VERSION"),
+                );
+                static MANIFEST: [u8; PREPARED.manifest_len()] = PREPARED.manifest();
+                #private::enforce(&PREPARED, &MANIFEST);
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ pub struct Gate {
 
 /// Where the override variable's name comes from.
 #[derive(Clone, Copy, Debug)]
-enum Variable {
+pub(crate) enum Variable {
     Named(&'static str),
     /// `<PACKAGE>_UNSUPPORTED_ARCH`, derived when first needed: only off the fast path.
     FromPackage(&'static str),
@@ -130,6 +130,11 @@ impl Gate {
     /// The policy.
     pub const fn policy(&self) -> Policy {
         self.policy
+    }
+
+    /// Where the override variable's name comes from, for `const` code (the manifest).
+    pub(crate) const fn variable(&self) -> Variable {
+        self.variable
     }
 
     /// The override variable's name: as given, or `<PACKAGE>_UNSUPPORTED_ARCH` with the package

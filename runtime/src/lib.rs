@@ -36,10 +36,12 @@
 
 #[macro_use]
 mod names;
+#[macro_use]
 mod cpu;
 mod decision;
 mod echo;
 mod gate;
+pub mod manifest;
 mod matrix;
 mod message;
 mod packager;
@@ -56,6 +58,7 @@ pub use crate::names::{Arch, Os};
 pub use crate::packager::Packager;
 pub use crate::platform::Platform;
 pub use crate::policy::{Allow, Check, Policy};
+pub use crate::schedulers::Schedule;
 
 /// Gates `fn main`: the program refuses to start on a platform its support matrix does not
 /// admit, unless the operator sets the override variable to the platform's architecture.
@@ -173,22 +176,47 @@ pub mod __private {
         gate: Gate,
         passes_by_itself: bool,
         cpu: Rows,
+        build: crate::manifest::Build,
+    }
+
+    impl Prepared {
+        /// The length of the gate's manifest, the array [`Prepared::manifest`] fills.
+        pub const fn manifest_len(&self) -> usize {
+            crate::manifest::len(&self.gate, &self.build)
+        }
+
+        /// The gate's manifest (see [`crate::manifest`]), for the static the attribute emits.
+        pub const fn manifest<const N: usize>(&self) -> [u8; N] {
+            crate::manifest::write(&self.gate, &self.build)
+        }
     }
 
     /// Evaluated inside `const { }` by `#[platform_gated]`, so that everything [`enforce`]
     /// branches on is a constant. `module_path` is that of the gated `main`: the gate must be the
     /// program's entry point, at the crate root, or it would never run first. `cpu_features` is
-    /// [`target_feature_flags!`] expanded in `main`'s crate, with its flags.
-    pub const fn prepare(gate: Gate, module_path: &str, cpu_features: &[bool]) -> Prepared {
+    /// [`target_feature_flags!`] expanded in `main`'s crate, with its flags; `crate_version` is its
+    /// package's version, for the manifest.
+    pub const fn prepare(
+        gate: Gate,
+        module_path: &str,
+        cpu_features: &[bool],
+        crate_version: Option<&'static str>,
+    ) -> Prepared {
         if contains_path_separator(module_path) {
             panic!(
                 "#[platform_gated] is on a `main` inside a module, which is not the program's entry point; \
                  put it on `fn main` at the crate root (src/main.rs), where it runs before anything else"
             );
         }
+        let cpu = crate::cpu::left_for_main(cpu_features);
         Prepared {
             passes_by_itself: gate.passes_by_itself(),
-            cpu: crate::cpu::left_for_main(cpu_features),
+            cpu,
+            build: crate::manifest::Build {
+                crate_version,
+                before_start: crate::cpu::checked_before_start(),
+                in_main: cpu,
+            },
             gate,
         }
     }
@@ -221,14 +249,16 @@ pub mod __private {
     /// The call `#[platform_gated]` puts at the top of `main`: the CPU check left for `main`
     /// (what its crate assumed beyond the check before std started), then the platform check.
     /// Both branch on constants, so on a build at its architecture's baseline, on a platform that
-    /// passes by itself, the optimiser removes the call. `prepared` is a reference to a constant,
-    /// so nothing is copied before the CPU check, which may run on a CPU that lacks the
-    /// instructions a copy could use.
+    /// passes by itself, the optimiser removes them, and what is left is one instruction that
+    /// keeps `manifest` (the static [`Prepared::manifest`] filled) in the binary. `prepared` is a
+    /// reference to a constant, so nothing is copied before the CPU check, which may run on a
+    /// CPU that lacks the instructions a copy could use.
     #[inline(always)]
-    pub fn enforce(prepared: &'static Prepared) {
+    pub fn enforce<const N: usize>(prepared: &'static Prepared, manifest: &'static [u8; N]) {
         if !prepared.cpu.is_empty() {
             prepared.gate.refuse_cpu_in_main(prepared.cpu);
         }
+        crate::manifest::keep(manifest);
         if !prepared.passes_by_itself {
             prepared.gate.enforce_outside_support();
         }

@@ -6,40 +6,51 @@ use core::fmt::Write as _;
 
 use crate::{Arch, Check, Matrix, Os, Policy};
 
-/// Where a gate starts without the variable: an architecture on one OS, or on any.
-type Starting = (Arch, Option<Os>);
+/// Where a gate starts without the override variable: architectures on one OS or on any, in the
+/// order of its matrix, then its packager's. The schedulers' renderings are made from it, for one
+/// program ([`Matrix::schedule`]) or for the platforms where several all start
+/// ([`Schedule::intersection`]).
+///
+/// ```
+/// use platform_gate::{Allow, Check, Matrix, Policy};
+///
+/// let etcd = Matrix::ETCD.schedule(Policy::DEFAULT);
+/// let lenient = Matrix::ETCD.schedule(Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental));
+/// // amd64 on any OS, within amd64 on Darwin, Linux and Windows: amd64 on those three.
+/// assert_eq!(etcd.intersection(&lenient).docker_platforms(), "linux/amd64,windows/amd64,linux/ppc64le");
+/// assert_eq!(etcd.docker_platforms(), Matrix::ETCD.docker_platforms(Policy::DEFAULT));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// An architecture on one OS, or on any (`None`), each once.
+    starting: Vec<(Arch, Option<Os>)>,
+}
 
 impl Matrix {
     /// The platforms where a gate with `policy` starts without the override variable, in the
     /// matrix's order: under [`Check::Arch`] each admitted architecture on any OS, under
     /// [`Check::Platform`] each admitted (architecture, OS) row; and the policy's packager's
     /// architectures, on any OS.
-    fn starting(&self, policy: Policy) -> Vec<Starting> {
-        let mut starting: Vec<Starting> = Vec::new();
+    pub fn schedule(&self, policy: Policy) -> Schedule {
+        let mut schedule = Schedule { starting: Vec::new() };
         for row in self.rows() {
             let platform = row.platform();
-            let entry = match policy.check() {
-                Check::Arch => (platform.arch, None),
-                Check::Platform => (platform.arch, Some(platform.os)),
-            };
-            if policy.passes(self, platform) && !starting.contains(&entry) {
-                starting.push(entry);
+            if policy.passes(self, platform) {
+                schedule.add(match policy.check() {
+                    Check::Arch => (platform.arch, None),
+                    Check::Platform => (platform.arch, Some(platform.os)),
+                });
             }
         }
         if let Some(packager) = policy.packager() {
             for arch in packager.architectures() {
-                if !starting.contains(&(arch, None)) {
-                    starting.push((arch, None));
-                }
+                schedule.add((arch, None));
             }
         }
-        starting
+        schedule
     }
 
-    /// A Kubernetes `affinity` that schedules a pod only on nodes where a gate with `policy`
-    /// starts without the override variable: `kubernetes.io/arch` (whose values are Go's names,
-    /// as the matrix's are) and, under [`Check::Platform`], `kubernetes.io/os`. `None` when no
-    /// platform starts without the variable.
+    /// [`Schedule::kubernetes_node_affinity`] of [`Matrix::schedule`].
     ///
     /// ```
     /// use platform_gate::{Matrix, Policy};
@@ -50,13 +61,63 @@ impl Matrix {
     /// assert!(affinity.contains("values: [amd64, ppc64le]\n"));
     /// ```
     pub fn kubernetes_node_affinity(&self, policy: Policy) -> Option<String> {
-        let starting = self.starting(policy);
-        if starting.is_empty() {
+        self.schedule(policy).kubernetes_node_affinity()
+    }
+
+    /// [`Schedule::docker_platforms`] of [`Matrix::schedule`].
+    ///
+    /// ```
+    /// use platform_gate::{Matrix, Policy};
+    ///
+    /// assert_eq!(Matrix::ETCD.docker_platforms(Policy::DEFAULT), "linux/amd64,linux/ppc64le");
+    /// ```
+    pub fn docker_platforms(&self, policy: Policy) -> String {
+        self.schedule(policy).docker_platforms()
+    }
+}
+
+impl Schedule {
+    fn add(&mut self, entry: (Arch, Option<Os>)) {
+        if !self.starting.contains(&entry) {
+            self.starting.push(entry);
+        }
+    }
+
+    /// Whether no platform is in the schedule.
+    pub fn is_empty(&self) -> bool {
+        self.starting.is_empty()
+    }
+
+    /// The platforms in both schedules, in `self`'s order: an architecture on any OS in one and
+    /// on one OS in the other is on that OS.
+    pub fn intersection(&self, other: &Schedule) -> Schedule {
+        let mut both = Schedule { starting: Vec::new() };
+        for &(arch, os) in &self.starting {
+            for &(other_arch, other_os) in &other.starting {
+                if arch != other_arch {
+                    continue;
+                }
+                match (os, other_os) {
+                    (None, os) | (os, None) => both.add((arch, os)),
+                    (Some(os), Some(other_os)) if os == other_os => both.add((arch, Some(os))),
+                    _ => {}
+                }
+            }
+        }
+        both
+    }
+
+    /// A Kubernetes `affinity` that schedules a pod only on nodes of the schedule's platforms:
+    /// `kubernetes.io/arch` (whose values are Go's names, as the matrix's are) and, for
+    /// architectures on one OS ([`Check::Platform`]), `kubernetes.io/os`. `None` when the
+    /// schedule is empty.
+    pub fn kubernetes_node_affinity(&self) -> Option<String> {
+        if self.starting.is_empty() {
             return None;
         }
         // One term per OS (terms are alternatives), each listing that OS's architectures.
         let mut terms: Vec<(Option<Os>, Vec<Arch>)> = Vec::new();
-        for (arch, os) in starting {
+        for &(arch, os) in &self.starting {
             match terms.iter_mut().find(|(term_os, _)| *term_os == os) {
                 Some((_, archs)) => archs.push(arch),
                 None => terms.push((os, vec![arch])),
@@ -76,19 +137,12 @@ impl Matrix {
         Some(yaml)
     }
 
-    /// The `--platform` list for `docker buildx build`: `os/arch` for each platform where a gate
-    /// with `policy` starts without the override variable. Containers run on Linux and Windows,
-    /// so under [`Check::Arch`] each architecture is listed on Linux, and under
-    /// [`Check::Platform`] other systems are left out. Empty when no platform qualifies.
-    ///
-    /// ```
-    /// use platform_gate::{Matrix, Policy};
-    ///
-    /// assert_eq!(Matrix::ETCD.docker_platforms(Policy::DEFAULT), "linux/amd64,linux/ppc64le");
-    /// ```
-    pub fn docker_platforms(&self, policy: Policy) -> String {
+    /// The `--platform` list for `docker buildx build`: `os/arch` for each platform of the
+    /// schedule. Containers run on Linux and Windows, so an architecture on any OS is listed on
+    /// Linux, and other systems are left out. Empty when no platform qualifies.
+    pub fn docker_platforms(&self) -> String {
         let mut platforms: Vec<String> = Vec::new();
-        for (arch, os) in self.starting(policy) {
+        for &(arch, os) in &self.starting {
             let os = os.unwrap_or(Os::Linux);
             if matches!(os, Os::Linux | Os::Windows) {
                 let platform = format!("{}/{}", os.go_name(), arch.go_name());
@@ -163,6 +217,26 @@ mod tests {
         let alpine = Policy::DEFAULT.with_packager(Some(Packager::new("Alpine Linux", "loong64")));
         assert_eq!(KV.docker_platforms(alpine), "linux/arm64,linux/amd64,linux/loong64");
         assert!(KV.kubernetes_node_affinity(alpine).unwrap().ends_with("values: [arm64, amd64, loong64]\n"));
+    }
+
+    #[test]
+    fn an_intersection_keeps_what_both_start_on_narrowed_to_an_os() {
+        const KV: Matrix = Matrix::new(&[
+            Row::new(Arch::Aarch64, Os::Linux, Status::Stable),
+            Row::new(Arch::X86_64, Os::Windows, Status::Stable),
+            Row::new(Arch::S390x, Os::Linux, Status::Stable),
+        ]);
+        let by_platform = KV.schedule(Policy::DEFAULT.with_check(Check::Platform));
+        let etcd = Matrix::ETCD.schedule(Policy::DEFAULT);
+        let both = by_platform.intersection(&etcd);
+        assert_eq!(both.docker_platforms(), "windows/amd64");
+        assert_eq!(etcd.intersection(&by_platform).docker_platforms(), "windows/amd64");
+        assert!(
+            by_platform
+                .intersection(&Matrix::ETCD.schedule(Policy::DEFAULT.with_check(Check::Platform)))
+                .is_empty()
+        );
+        assert_eq!(etcd.intersection(&etcd), etcd);
     }
 
     #[test]

@@ -64,6 +64,7 @@ X86_BASELINE=$(assumed x86_64-unknown-linux-gnu | paste -sd' ')
 run() {
   local label=$1 expect=$2 code=$3 rc=0 problem="" lacks=""; shift 3
   "$@" > "$work/out" 2> "$work/err" || rc=$?
+  last_rc=$rc
   cases=$((cases + 1))
   if [[ "$expect" == any:* && "$rc" == 0 ]]; then
     expect=start
@@ -160,6 +161,14 @@ BUILDS=(
 
 began=$(date +%s)
 echo "cpu: $(rustc -V), $(qemu-x86_64 --version | head -1)"
+# What each model has, as the gate reads it: the command's `cpu`, run on the model. `check
+# --cpu-features` with that list must predict each run on the model byte for byte (`predicted`).
+prepare_gate_command
+declare -A HAS_READ
+for model in "${MODELS[@]}"; do
+  HAS_READ[$model]=$(qemu-x86_64 -cpu "$model" "$platform_gate" cpu)
+  echo "  $model: ${HAS_READ[$model]:-the baseline}"
+done
 for row in "${BUILDS[@]}"; do
   IFS='|' read -r name profile settings flags where <<< "$row"
   upper=$(echo "$profile" | tr a-z A-Z)
@@ -184,6 +193,9 @@ for row in "${BUILDS[@]}"; do
     done
   fi
   cp "$built/etcd" "$built/kvd" "$out/"
+  # The manifest survives `strip --strip-all`, whatever the profile did.
+  strip --strip-all -o "$out/kvd.stripped" "$out/kvd"
+  reads_alike "$out/kvd.stripped" || true
   # shellcheck disable=SC2086
   build_assumes=$(assumed x86_64-unknown-linux-gnu $flags | { grep -vxF -f <(echo "$X86_BASELINE" | tr ' ' '\n') || true; } | paste -sd' ')
   scope="every crate"; [ "$where" = all ] || scope="main's crate alone"
@@ -201,6 +213,7 @@ for row in "${BUILDS[@]}"; do
         expect=start; [ -z "$beyond" ] || expect="any:$build_assumes"
       fi
       run "$bin on $model" "$expect" "$code" qemu-x86_64 -cpu "$model" "$out/$bin"
+      predicted "$bin on $model" "$last_rc" "$work/err" "$out/$bin" --cpu-features "${HAS_READ[$model]}" || true
     done
     static "$out/$bin" objdump
   done
@@ -209,8 +222,12 @@ done
 v3_main="$work/bin/main-O3"
 run "main-O3 kvd on Nehalem, KVD_UNSUPPORTED_ARCH=amd64" "lacks:$v3" 3 \
   env KVD_UNSUPPORTED_ARCH=amd64 qemu-x86_64 -cpu Nehalem "$v3_main/kvd"
+predicted "main-O3 kvd on Nehalem, KVD_UNSUPPORTED_ARCH=amd64" "$last_rc" "$work/err" "$v3_main/kvd" \
+  --env amd64 --cpu-features "${HAS_READ[Nehalem]}" || true
 if grep -qw avx2 /proc/cpuinfo; then
   run "all-O3 etcd natively" start 1 "$work/bin/all-O3/etcd"
+  # Without --cpu-features, the command judges this machine's CPU.
+  predicted "all-O3 etcd natively" "$last_rc" "$work/err" "$work/bin/all-O3/etcd" || true
 fi
 
 # On this machine's own CPU: a feature it lacks, for every crate. TBM is AMD's Bulldozer family's
@@ -224,6 +241,7 @@ else
   mkdir -p "$work/bin/native-tbm"
   cp "$work/x86_64/x86_64-unknown-linux-gnu/release/kvd" "$work/bin/native-tbm/"
   run "kvd natively" "lacks:tbm" 1 "$work/bin/native-tbm/kvd"
+  predicted "kvd natively, this machine's CPU" "$last_rc" "$work/err" "$work/bin/native-tbm/kvd" || true
   static "$work/bin/native-tbm/kvd" objdump
 fi
 
@@ -247,6 +265,7 @@ for row in "main-O0|0|main" "main-O1|1|main" "all-O0|0|all" "all-O1|1|all"; do
   cp "$dir/x86_64-unknown-linux-gnu/debug/etcd" "$dir/x86_64-unknown-linux-gnu/debug/kvd" "$out/"
   echo "  $name"
   run "kvd on Nehalem" "lacks:$v3" "$code" qemu-x86_64 -cpu Nehalem "$out/kvd"
+  predicted "kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[Nehalem]}" || true
   run "kvd on max" start "$code" qemu-x86_64 -cpu max "$out/kvd"
   static "$out/kvd" objdump
 done
@@ -271,9 +290,15 @@ else
     cp "$work/msrv/x86_64-unknown-linux-gnu/debug/kvd" "$out/kvd-main"
   )
   run "every crate, release: kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd-all"
+  predicted "every crate, release: kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd-all" \
+    --cpu-features "${HAS_READ[Nehalem]}" || true
+  strip --strip-all -o "$out/kvd-all.stripped" "$out/kvd-all"
+  reads_alike "$out/kvd-all.stripped" || true
   run "every crate, release: kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd-all"
   static "$out/kvd-all" objdump
   run "main's crate, debug: kvd on Nehalem" "lacks:$v3" 3 qemu-x86_64 -cpu Nehalem "$out/kvd-main"
+  predicted "main's crate, debug: kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd-main" \
+    --cpu-features "${HAS_READ[Nehalem]}" || true
   run "main's crate, debug: kvd on max" start 3 qemu-x86_64 -cpu max "$out/kvd-main"
   static "$out/kvd-main" objdump
 fi
@@ -283,6 +308,7 @@ TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" build x86_64-unknown-linux-gnu gcc "$
   build --features kvd
 out="$work/x86_64-build-std/x86_64-unknown-linux-gnu/debug"
 run "kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd"
+predicted "kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[Nehalem]}" || true
 run "kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd"
 static "$out/kvd" objdump
 
@@ -297,6 +323,7 @@ else
     "$work/windows-tbm" build --features kvd
   out="$work/windows-tbm/x86_64-pc-windows-gnu/debug"
   run "kvd.exe under wine" "lacks:tbm" 1 env -i "${wine_env[@]}" wine "$out/kvd.exe"
+  predicted "kvd.exe under wine, this machine's CPU" "$last_rc" "$work/err" "$out/kvd.exe" || true
   if grep -qF "error: this program will not start on this CPU" "$work/err"; then
     echo "  ok   named \"this program\": Windows gives no file name before std starts"
   else
@@ -324,17 +351,27 @@ qemu=(env ETCD_UNSUPPORTED_ARCH=arm64 KVD_UNSUPPORTED_ARCH=arm64 qemu-aarch64 -L
 # +lse on main's crate alone, unoptimised: the check in main.
 build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" "$work/aarch64" rustc --bin etcd -- -C target-feature=+lse
 lse="$work/aarch64/aarch64-unknown-linux-gnu/debug/etcd"
-run "+lse on main's crate, on cortex-a53" "lacks:lse" 1 "${qemu[@]}" -cpu cortex-a53 "$lse"
-run "+lse on main's crate, on max" start 1 "${qemu[@]}" -cpu max "$lse"
+build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" "$work/aarch64-baseline" build --features cpu-features
+baseline="$work/aarch64-baseline/aarch64-unknown-linux-gnu/debug"
+# What each model has, as the gate reads it there; the command's predictions take that list.
+declare -A ARM_HAS
+for model in cortex-a53 max; do ARM_HAS[$model]=$("${qemu[@]}" -cpu "$model" "$baseline/cpu-features"); done
+echo "  cortex-a53: ${ARM_HAS[cortex-a53]:-the baseline}; max: ${ARM_HAS[max]}"
+# arm64_case LABEL EXPECT MODEL BINARY: run on MODEL, and the command's prediction of that run.
+arm64_case() {
+  run "$1" "$2" 1 "${qemu[@]}" -cpu "$3" "$4"
+  predicted "$1" "$last_rc" "$work/err" "$4" --env arm64 --cpu-features "${ARM_HAS[$3]}" || true
+}
+arm64_case "+lse on main's crate, on cortex-a53" "lacks:lse" cortex-a53 "$lse"
+arm64_case "+lse on main's crate, on max" start max "$lse"
 static "$lse" aarch64-linux-gnu-objdump
-build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" "$work/aarch64-baseline"
-run "baseline on cortex-a53" start 1 "${qemu[@]}" -cpu cortex-a53 "$work/aarch64-baseline/aarch64-unknown-linux-gnu/debug/etcd"
+arm64_case "baseline on cortex-a53" start cortex-a53 "$baseline/etcd"
 # +lse for every crate, std rebuilt with it, fat LTO: the check before std starts.
 CARGO_PROFILE_RELEASE_LTO=fat TARGET_RUSTFLAGS="-C target-feature=+lse" build aarch64-unknown-linux-gnu \
   aarch64-linux-gnu-gcc "$fixture" "$work/aarch64-lse" build --release --features kvd
 out="$work/aarch64-lse/aarch64-unknown-linux-gnu/release"
-run "+lse everywhere, fat LTO, on cortex-a53" "lacks:lse" 1 "${qemu[@]}" -cpu cortex-a53 "$out/kvd"
-run "+lse everywhere, fat LTO, on max" start 1 "${qemu[@]}" -cpu max "$out/kvd"
+arm64_case "+lse everywhere, fat LTO, on cortex-a53" "lacks:lse" cortex-a53 "$out/kvd"
+arm64_case "+lse everywhere, fat LTO, on max" start max "$out/kvd"
 static "$out/kvd" aarch64-linux-gnu-objdump
 # +lse on main's crate alone under fat LTO: measured, not required (the README's limits). Nothing that
 # runs before std starts was compiled knowing of the flag; LTO still compiles std's start-up with it.
@@ -346,11 +383,16 @@ echo "  measured: +lse on main's crate alone, fat LTO, on cortex-a53: exit $rc (
 echo "== i686, +avx2,+fma on main's crate alone"
 build i686-unknown-linux-gnu i686-linux-gnu-gcc "$fixture" "$work/i686" rustc --bin etcd -- -C target-feature=+avx2,+fma
 i686="$work/i686/i686-unknown-linux-gnu/debug/etcd"
+build i686-unknown-linux-gnu i686-linux-gnu-gcc "$fixture" "$work/i686" build --features cpu-features --bin cpu-features
 # 386 is unstable in etcd's matrix; the 32-bit x86 code reads CPUID as the 64-bit code does.
 qemu=(env ETCD_UNSUPPORTED_ARCH=386 qemu-i386 -L /usr/i686-linux-gnu)
 # Nehalem without its 64-bit features, which qemu-i386 would otherwise warn it cannot give.
-run "+avx2,+fma on Nehalem" "lacks:avx, avx2, fma" 1 "${qemu[@]}" -cpu Nehalem,-lm,-syscall "$i686"
-run "+avx2,+fma on max" start 1 "${qemu[@]}" -cpu max "$i686"
+for row in "Nehalem,-lm,-syscall|lacks:avx, avx2, fma" "max|start"; do
+  IFS='|' read -r model expect <<< "$row"
+  run "+avx2,+fma on ${model%%,*}" "$expect" 1 "${qemu[@]}" -cpu "$model" "$i686"
+  predicted "+avx2,+fma on ${model%%,*}" "$last_rc" "$work/err" "$i686" --env 386 \
+    --cpu-features "$("${qemu[@]}" -cpu "$model" "$work/i686/i686-unknown-linux-gnu/debug/cpu-features")" || true
+done
 static "$i686" objdump
 
 echo

@@ -72,3 +72,56 @@ prepare_wine() {
   env "${wine_env[@]}" wineserver --persistent 2> /dev/null || true
   stop_wineserver=1
 }
+
+# prepare_gate_command: the `platform-gate` command, built for this machine (`cargo test` has built
+# it already; this makes sure). Sets `platform_gate`, its path.
+prepare_gate_command() {
+  local root_dir
+  root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  cargo build --quiet -p platform-gate-cli --manifest-path "$root_dir/Cargo.toml"
+  platform_gate=$root_dir/target/debug/platform-gate
+}
+
+# predicted LABEL RC STDERR_FILE BINARY [CHECK_ARGS...]: `platform-gate check` predicted the run of
+# BINARY that exited RC and wrote STDERR_FILE: the same class (0 started, 1 refused) and its stdout
+# byte for byte the run's stderr. Counts a case; on a difference counts a failure and shows it.
+predicted() {
+  local label=$1 rc=$2 err=$3 binary=$4 want=0 got=0; shift 4
+  [ "$rc" = 0 ] || want=1
+  "$platform_gate" check "$@" "$binary" > "$work/predicted" 2> "$work/predicted.log" || got=$?
+  cases=$((cases + 1))
+  if [ "$got" = "$want" ] && cmp -s "$work/predicted" "$err"; then
+    echo "  ok   predicted: $label (check $*: exit $got)"
+    return 0
+  fi
+  failures=$((failures + 1))
+  echo "  FAIL predicted: $label: \`check $*\` exited $got for a run that exited $rc; its stdout against the run's stderr:"
+  diff "$err" "$work/predicted" | sed 's/^/    | /' | head -20
+  sed 's/^/    | /' "$work/predicted.log"
+  return 1
+}
+
+# reads_alike BINARY: tests/manifest_reader.py, written from the README's format alone, and
+# `platform-gate show --json` read the same manifest from BINARY. Counts a case.
+reads_alike() {
+  local binary=$1
+  cases=$((cases + 1))
+  if python3 - "$binary" "$platform_gate" "$(dirname "${BASH_SOURCE[0]}")/../manifest_reader.py" > "$work/alike" 2>&1 <<'PY'
+import json, subprocess, sys
+binary, command, reader = sys.argv[1:]
+ours = [json.loads(line) for line in subprocess.run([command, "show", "--json", binary], check=True, capture_output=True, text=True).stdout.splitlines()]
+python = [json.loads(line) for line in subprocess.run([sys.executable, reader, binary], check=True, capture_output=True, text=True).stdout.splitlines()]
+for manifest in ours:
+    del manifest["file"], manifest["offset"], manifest["cpu"]["features"]
+if ours != python or not ours:
+    sys.exit(f"the command read {ours}\nthe Python reader read {python}")
+print(f"{len(ours)} manifest(s): {ours[0]['program']}, {ours[0]['platform']['arch']} {ours[0]['platform']['os']}, {len(ours[0]['matrix'])} rows")
+PY
+  then
+    echo "  ok   manifest read alike by the command and the README's Python reader: $(cat "$work/alike")"
+  else
+    failures=$((failures + 1))
+    echo "  FAIL manifest of $binary:"
+    sed 's/^/    | /' "$work/alike"
+  fi
+}

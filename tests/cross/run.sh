@@ -224,6 +224,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+prepare_gate_command
 
 # The compile-only targets share nothing with the others but the compiler, so they are checked in
 # a second lane beside the run-time builds, in a target directory of their own: one -Zbuild-std
@@ -266,6 +267,7 @@ for row in "${TARGETS[@]}"; do
   echo "  built in $(( $(date +%s) - started ))s"
   exe="$dir/$triple/debug/etcd$suffix"
   before=$failures cases_before=$cases
+  reads_alike "$exe" || true
   other=amd64 other_shown="amd64 (x86_64)"
   [ "$go" != amd64 ] || other=arm64 other_shown="arm64 (aarch64)"
   values=(UNSET "$go"); [ "$rust" = "$go" ] || values+=("$rust"); values+=("$other" "")
@@ -279,6 +281,9 @@ for row in "${TARGETS[@]}"; do
     value_env=(); [ "$value" = UNSET ] || value_env=("ETCD_UNSUPPORTED_ARCH=$value")
     rc=0
     env -i "${launch_env[@]}" "${value_env[@]}" "${launch[@]}" "$exe" > "$work/out" 2> "$work/err" || rc=$?
+    # The command, reading the binary on this machine, says what the run did.
+    as_run=(--unset); [ "$value" = UNSET ] || as_run=(--env "$value")
+    predicted "$label" "$rc" "$work/err" "$exe" "${as_run[@]}" || true
     if [ "$status" = stable ]; then
       check "$label" 0 "$rc" "$work/out" "$work/err" "stdout:etcd: started on $platform" empty-stderr || true
       continue

@@ -43,7 +43,6 @@ impl Rows {
         Rows { low: self.low & !other.low, high: self.high & !other.high }
     }
 
-    #[cfg(test)]
     pub(crate) const fn union(self, other: Rows) -> Rows {
         Rows { low: self.low | other.low, high: self.high | other.high }
     }
@@ -136,6 +135,16 @@ impl CpuFeatures {
         CpuFeatures { family: self.family, rows: self.rows.without(other.rows) }
     }
 
+    /// The features of `self` and those of `other`.
+    ///
+    /// # Panics
+    ///
+    /// If the two sets are of different families (x86 and aarch64).
+    pub const fn with(self, other: CpuFeatures) -> CpuFeatures {
+        assert!(self.family as u8 == other.family as u8, "features of two architecture families");
+        CpuFeatures { family: self.family, rows: self.rows.union(other.rows) }
+    }
+
     /// Whether every feature of `other` is in the set.
     pub const fn contains(self, other: CpuFeatures) -> bool {
         other.rows.without(self.rows).is_empty()
@@ -151,6 +160,34 @@ impl CpuFeatures {
     pub fn level(self) -> u8 {
         refuse::level_of(self.rows)
     }
+
+    /// What this CPU has of the features the gate knows for the architecture this code was
+    /// compiled for, read as the gate reads it; `None` where the gate cannot read this CPU (see
+    /// the README's CPU section).
+    pub fn of_this_cpu() -> Option<CpuFeatures> {
+        let family = family(crate::Platform::CURRENT.arch)?;
+        let all = (0..family.table().len()).fold(Rows::EMPTY, Rows::with);
+        Some(CpuFeatures { family, rows: detect::present(all)? })
+    }
+
+    /// No features of `arch`'s family; `None` if `arch` has no table.
+    pub fn none(arch: Arch) -> Option<CpuFeatures> {
+        Some(CpuFeatures { family: family(arch)?, rows: Rows::EMPTY })
+    }
+}
+
+/// Whether a refusal before std starts names the program by its file's name (Linux and Android
+/// say what file was executed); elsewhere it says "this program".
+pub(crate) const NAMES_PROGRAM_FILE: bool = sys::NAMES_PROGRAM_FILE;
+
+/// The highest x86-64 level all of whose features are in `rows`, at compile time (the refusal
+/// path has its own, `refuse::level_of`, which obeys that path's rules).
+pub(crate) const fn const_level_of(rows: Rows) -> u8 {
+    let mut level = 1;
+    while level < 4 && level_rows(level + 1).without(rows).is_empty() {
+        level += 1;
+    }
+    level
 }
 
 /// The features this target's own baseline includes, which every CPU that runs its system has:
@@ -222,6 +259,11 @@ pub(crate) const ASSUMED_BY_RUNTIME: Rows = assumed(&BUILD_FLAGS);
 pub(crate) const fn left_for_main(flags: &[bool]) -> Rows {
     let assumed = assumed(flags);
     if early::INSTALLED { assumed.without(ASSUMED_BY_RUNTIME) } else { assumed }
+}
+
+/// What the check before std starts checks: nothing where it is not installed.
+pub(crate) const fn checked_before_start() -> Rows {
+    if early::INSTALLED { ASSUMED_BY_RUNTIME } else { Rows::EMPTY }
 }
 
 /// This target's family; only called where it has one.

@@ -107,6 +107,9 @@ pub(super) fn exit(code: i32) -> ! {
 /// the kernel passed in the auxiliary vector (`AT_EXECFN`), as printable ASCII (any other byte as
 /// `?`); "this program" where the system does not say. Byte by byte from the C string, without
 /// `CStr` or a slice, whose debug checks use `popcnt`.
+/// Whether `write_program_file_name` names the file.
+pub(super) const NAMES_PROGRAM_FILE: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(super) fn write_program_file_name(out: &mut impl Sink) {
     use super::refuse::next;

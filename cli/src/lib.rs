@@ -1,0 +1,47 @@
+//! Reads the manifest that every `#[platform_gated]` binary carries, and answers what the
+//! `platform-gate` command answers, in-process: what a binary declares (program, variable,
+//! policy, matrix, the platform and CPU it was built for), what it would do if started here
+//! (the exact bytes it would write to stderr and its exit code), and where a set of binaries all
+//! start, as a Kubernetes node affinity or a `docker buildx --platform` list.
+//!
+//! ```no_run
+//! use std::ffi::OsStr;
+//! use platform_gate::CpuFeatures;
+//! use platform_gate_cli::{Start, read};
+//!
+//! let bytes = std::fs::read("/usr/bin/kvd")?;
+//! let manifests = read(&bytes)?;
+//! let kvd = &manifests[0];
+//! let value = std::env::var_os(&kvd.variable);
+//! let prediction = kvd.predict(&Start {
+//!     value: value.as_deref(),
+//!     cpu: CpuFeatures::of_this_cpu().filter(|_| kvd.platform.arch == platform_gate::Platform::CURRENT.arch),
+//!     file_name: b"kvd",
+//! });
+//! if let Some(code) = prediction.refusal {
+//!     eprint!("{}", String::from_utf8_lossy(&prediction.stderr));
+//!     std::process::exit(i32::from(code));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Depend on it with `default-features = false` to leave out the command's own dependencies.
+
+mod intern;
+mod predict;
+mod read;
+
+pub use crate::predict::{Prediction, RefusedBy, Start};
+pub use crate::read::{Cpu, Manifest, ReadError, read};
+
+use platform_gate::Schedule;
+
+/// The platforms where every one of `manifests` starts without its override variable; `None`
+/// for no manifests. Render it with [`Schedule::kubernetes_node_affinity`] or
+/// [`Schedule::docker_platforms`]: for one manifest, that is the binary's own rendering.
+pub fn schedule<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Schedule> {
+    manifests
+        .into_iter()
+        .map(|manifest| manifest.matrix.schedule(manifest.policy))
+        .reduce(|all, next| all.intersection(&next))
+}

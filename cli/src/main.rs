@@ -1,0 +1,371 @@
+//! `platform-gate`: reads the support manifest of `#[platform_gated]` binaries without running
+//! them. `platform-gate --help` lists the subcommands; the README's "Reading a binary's support"
+//! section shows them at work.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use platform_gate::{CpuFeatures, Platform};
+use platform_gate_cli::{Manifest, Prediction, RefusedBy, Start};
+use serde_json::{Value, json};
+
+/// Exit status when the command cannot answer: a bad file, a bad argument.
+const CANNOT_TELL: u8 = 2;
+
+fn command() -> Command {
+    let files = || Arg::new("FILE").required(true).num_args(1..).value_parser(value_parser!(PathBuf));
+    let program = || {
+        Arg::new("program").long("program").value_name("NAME").help(
+            "Of a file that holds several manifests (a binary that embeds others), the one whose program is NAME",
+        )
+    };
+    Command::new("platform-gate")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Reads the support manifest that #[platform_gated] binaries carry, without running them")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("show")
+                .about("Prints what each binary declares: program, platform, CPU, variable, policy and matrix")
+                .arg(files())
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per manifest, one per line")),
+        )
+        .subcommand(
+            Command::new("check")
+                .about("Says what the binary would do if started here: stdout gets exactly what it would write to stderr")
+                .long_about(
+                    "Says what the binary would do if started here. Stdout gets exactly the bytes it would write to \
+                     stderr (nothing when it would start silently), stderr a summary. Exit status: 0 it would start, \
+                     1 it would refuse, 2 cannot tell.",
+                )
+                .arg(Arg::new("FILE").required(true).value_parser(value_parser!(PathBuf)))
+                .arg(
+                    Arg::new("env")
+                        .long("env")
+                        .value_name("VALUE")
+                        .value_parser(value_parser!(OsString))
+                        .allow_hyphen_values(true)
+                        .conflicts_with("unset")
+                        .help("Judge the override variable as set to VALUE, instead of its value here"),
+                )
+                .arg(Arg::new("unset").long("unset").action(ArgAction::SetTrue).help("Judge the override variable as unset"))
+                .arg(
+                    Arg::new("cpu-features")
+                        .long("cpu-features")
+                        .value_name("LIST")
+                        .help(
+                            "Judge a CPU with exactly these features above the baseline (target_feature names, \
+                             comma-separated; empty: the baseline). Without it, this machine's CPU is judged when \
+                             the binary is for its architecture, and no CPU otherwise",
+                        ),
+                )
+                .arg(program()),
+        )
+        .subcommand(
+            Command::new("kubernetes")
+                .about("Prints the node affinity for the platforms where all the binaries start without their variable")
+                .arg(files())
+                .arg(program()),
+        )
+        .subcommand(
+            Command::new("docker")
+                .about("Prints the `docker buildx build --platform` list where all the binaries start without their variable")
+                .arg(files())
+                .arg(program()),
+        )
+        .subcommand(Command::new("cpu").about(
+            "Prints the CPU features the gate knows that this machine's CPU has, comma-separated, as --cpu-features takes them",
+        ))
+        .subcommand(
+            Command::new("completions")
+                .about("Prints a shell completion script")
+                .arg(Arg::new("SHELL").required(true).value_parser(value_parser!(clap_complete::Shell))),
+        )
+}
+
+fn main() -> ExitCode {
+    let matches = command().get_matches();
+    let result = match matches.subcommand() {
+        Some(("show", args)) => show(args),
+        Some(("check", args)) => check(args),
+        Some(("kubernetes", args)) => {
+            schedule(args, |schedule| schedule.kubernetes_node_affinity().unwrap_or_default())
+        }
+        Some(("docker", args)) => schedule(args, |schedule| {
+            let list = schedule.docker_platforms();
+            if list.is_empty() { list } else { list + "\n" }
+        }),
+        Some(("cpu", _)) => cpu(),
+        Some(("completions", args)) => {
+            let shell = *args.get_one::<clap_complete::Shell>("SHELL").expect("required");
+            clap_complete::generate(shell, &mut command(), "platform-gate", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => unreachable!("a subcommand is required"),
+    };
+    result.unwrap_or_else(|message| {
+        let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
+        ExitCode::from(CANNOT_TELL)
+    })
+}
+
+/// The manifests of `path`, or what is wrong with it.
+fn manifests(path: &Path) -> Result<Vec<Manifest>, String> {
+    if path.is_dir() {
+        return Err(format!("{}: is a directory", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    if bytes.is_empty() {
+        return Err(format!("{}: is empty", path.display()));
+    }
+    platform_gate_cli::read(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// The one manifest of `path` to act on: its only one, or the one `--program` names.
+fn one_manifest(path: &Path, args: &ArgMatches) -> Result<Manifest, String> {
+    let mut found = manifests(path)?;
+    let wanted = args.get_one::<String>("program");
+    if let Some(wanted) = wanted {
+        found.retain(|manifest| manifest.program == *wanted);
+    }
+    match (found.len(), wanted) {
+        (1, _) => Ok(found.remove(0)),
+        (0, Some(wanted)) => {
+            Err(format!("{}: holds no manifest of a program named {wanted:?}", path.display()))
+        }
+        (count, _) => {
+            let names: Vec<String> = found
+                .iter()
+                .map(|manifest| format!("{} (at byte {})", manifest.program, manifest.offset))
+                .collect();
+            Err(format!(
+                "{}: holds {count} manifests, {}; pick one with --program NAME",
+                path.display(),
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+fn show(args: &ArgMatches) -> Result<ExitCode, String> {
+    let json = args.get_flag("json");
+    let mut status = ExitCode::SUCCESS;
+    let mut stdout = std::io::stdout().lock();
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        let found = match manifests(path) {
+            Ok(found) => found,
+            Err(message) => {
+                let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
+                status = ExitCode::from(CANNOT_TELL);
+                continue;
+            }
+        };
+        for manifest in &found {
+            let text = if json {
+                let mut object = to_json(manifest);
+                object["file"] = Value::String(path.display().to_string());
+                format!("{object}\n")
+            } else {
+                describe(path, manifest)
+            };
+            if stdout.write_all(text.as_bytes()).is_err() {
+                return Ok(ExitCode::from(CANNOT_TELL));
+            }
+        }
+    }
+    Ok(status)
+}
+
+/// The manifest as the README's JSON schema gives it.
+fn to_json(manifest: &Manifest) -> Value {
+    let policy = manifest.policy;
+    let packager = policy.packager();
+    let names = |features: Option<CpuFeatures>| -> Vec<&str> {
+        features.iter().flat_map(|features| features.names()).collect()
+    };
+    json!({
+        "format": manifest.format,
+        "offset": manifest.offset,
+        "program": manifest.program,
+        "variable": manifest.variable,
+        "crate_version": manifest.crate_version,
+        "gate_version": manifest.gate_version,
+        "platform": {
+            "arch": manifest.platform.arch.go_name(),
+            "arch_rust": manifest.platform.arch.rust_name(),
+            "os": manifest.platform.os.go_name(),
+            "os_rust": manifest.platform.os.rust_name(),
+        },
+        "policy": {
+            "check": match policy.check() { platform_gate::Check::Arch => "arch", _ => "platform" },
+            "allow": match policy.allow() { platform_gate::Allow::Stable => "stable", _ => "experimental" },
+            "exit_code": policy.exit_code().get(),
+        },
+        "matrix": manifest.matrix.rows().iter().map(|row| json!({
+            "arch": row.platform().arch.go_name(),
+            "os": row.platform().os.go_name(),
+            "status": row.status().to_string(),
+            "maintainers": row.maintainers(),
+            "note": row.note(),
+        })).collect::<Vec<_>>(),
+        "cpu": {
+            "features": names(manifest.cpu.assumed()),
+            "level": manifest.cpu.level,
+            "checked_before_start": names(manifest.cpu.before_start),
+            "checked_in_main": names(manifest.cpu.in_main),
+        },
+        "packager": packager.map(|packager| json!({
+            "name": packager.name(),
+            "supports": packager.architectures().iter().map(|arch| arch.go_name()).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// The manifest for people.
+fn describe(path: &Path, manifest: &Manifest) -> String {
+    let policy = manifest.policy;
+    let version = manifest.crate_version.as_deref().map_or(String::new(), |version| format!(" {version}"));
+    let cpu = match (manifest.cpu.assumed(), manifest.cpu.level) {
+        (Some(assumed), level) if !assumed.is_empty() => {
+            let names: Vec<&str> = assumed.names().collect();
+            let level = if level >= 2 { format!("x86-64-v{level}: ") } else { String::new() };
+            format!("{level}{}", names.join(", "))
+        }
+        (_, level) if level >= 1 => "x86-64 (the baseline)".to_string(),
+        _ => "the architecture's baseline".to_string(),
+    };
+    let packager = policy.packager().map_or("none".to_string(), |packager| {
+        let archs: Vec<&str> = packager.architectures().iter().map(|arch| arch.go_name()).collect();
+        format!("{}, vouching for {}", packager.name(), archs.join(", "))
+    });
+    let check = match policy.check() {
+        platform_gate::Check::Arch => "the architecture, on any OS",
+        _ => "the (architecture, OS) pair",
+    };
+    let allow = match policy.allow() {
+        platform_gate::Allow::Stable => "stable",
+        _ => "stable and experimental",
+    };
+    let matrix: String = manifest.matrix.to_markdown().lines().map(|line| format!("    {line}\n")).collect();
+    format!(
+        "{file}: {program}{version}, gated by platform-gate {gate} (manifest format {format} at byte {offset})\n\
+         \x20 built for: {platform:#}\n\
+         \x20 CPU:       {cpu}\n\
+         \x20 variable:  {variable}\n\
+         \x20 policy:    judges {check}; {allow} start by themselves; a refusal exits {exit}\n\
+         \x20 packager:  {packager}\n\
+         \x20 matrix:\n{matrix}\n",
+        file = path.display(),
+        program = manifest.program,
+        gate = manifest.gate_version,
+        format = manifest.format,
+        offset = manifest.offset,
+        platform = manifest.platform,
+        variable = manifest.variable,
+        exit = policy.exit_code(),
+    )
+}
+
+fn check(args: &ArgMatches) -> Result<ExitCode, String> {
+    let path = args.get_one::<PathBuf>("FILE").expect("required");
+    let manifest = one_manifest(path, args)?;
+    let value: Option<OsString> = if args.get_flag("unset") {
+        None
+    } else if let Some(value) = args.get_one::<OsString>("env") {
+        Some(value.clone())
+    } else {
+        std::env::var_os(&manifest.variable)
+    };
+    let arch = manifest.platform.arch;
+    let (cpu, cpu_said) = match args.get_one::<String>("cpu-features") {
+        Some(list) => {
+            let names: Vec<&str> = list.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
+            let features = CpuFeatures::from_names(arch, &names).ok_or_else(|| {
+                format!("--cpu-features {list:?}: not features the gate knows for {arch:#} (see `platform-gate cpu`)")
+            })?;
+            (
+                Some(features),
+                format!(
+                    "a CPU with {}",
+                    if names.is_empty() { "the baseline".into() } else { names.join(", ") }
+                ),
+            )
+        }
+        None if arch == Platform::CURRENT.arch => match CpuFeatures::of_this_cpu() {
+            Some(features) => (Some(features), "this machine's CPU".to_string()),
+            None => (None, "no CPU: this machine's cannot be read".to_string()),
+        },
+        None => (
+            None,
+            format!("no CPU: the binary is for {arch:#}, this machine is {:#}", Platform::CURRENT.arch),
+        ),
+    };
+    let assumes_something = manifest.cpu.assumed().is_some_and(|assumed| !assumed.is_empty());
+    let file_name = path.file_name().map_or(&[][..], OsStr::as_encoded_bytes);
+    let prediction = manifest.predict(&Start { value: value.as_deref(), cpu, file_name });
+    let mut stderr = std::io::stderr().lock();
+    if cpu.is_none() && assumes_something {
+        let _ = writeln!(
+            stderr,
+            "platform-gate: the CPU is not judged ({cpu_said}); give --cpu-features to judge one"
+        );
+    }
+    let _ = writeln!(stderr, "platform-gate: {}", summary(&manifest, &prediction, value.as_deref()));
+    // Exactly the binary's bytes: nothing else goes to stdout.
+    if std::io::stdout().lock().write_all(&prediction.stderr).is_err() {
+        return Ok(ExitCode::from(CANNOT_TELL));
+    }
+    Ok(ExitCode::from(u8::from(prediction.refusal.is_some())))
+}
+
+fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) -> String {
+    let variable = match value {
+        None => format!("{} unset", manifest.variable),
+        Some(value) => format!("{}={:?}", manifest.variable, value),
+    };
+    let program = &manifest.program;
+    match (prediction.refusal, prediction.refused_by) {
+        (None, _) if prediction.stderr.is_empty() => format!("{program} would start ({variable})"),
+        (None, _) => format!("{program} would start, with a warning ({variable})"),
+        (Some(code), Some(RefusedBy::CpuBeforeStart)) => {
+            format!("{program} would refuse this CPU before std starts, and exit {code}")
+        }
+        (Some(code), Some(RefusedBy::CpuInMain)) => {
+            format!("{program} would refuse this CPU in main, and exit {code}")
+        }
+        (Some(code), _) => format!("{program} would refuse this platform, and exit {code} ({variable})"),
+    }
+}
+
+fn schedule(
+    args: &ArgMatches,
+    render: impl Fn(&platform_gate::Schedule) -> String,
+) -> Result<ExitCode, String> {
+    let mut all = Vec::new();
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        all.push(one_manifest(path, args)?);
+    }
+    let schedule = platform_gate_cli::schedule(&all).expect("at least one file");
+    if schedule.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "platform-gate: no platform where all of them start without their variable"
+        );
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(render(&schedule).as_bytes())
+        .map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cpu() -> Result<ExitCode, String> {
+    let features = CpuFeatures::of_this_cpu()
+        .ok_or_else(|| format!("the gate cannot read this CPU ({:#})", Platform::CURRENT.arch))?;
+    let names: Vec<&str> = features.names().collect();
+    writeln!(std::io::stdout(), "{}", names.join(",")).map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,96 @@
+// What a gated binary would do if started: the bytes it would write to stderr and how it would
+// exit, from its manifest alone. It asks the runtime's own pure functions in the order the
+// binary's gate runs them (the check before std starts, the CPU check in `main`, the platform
+// check), so the prediction is the binary's behaviour, not a copy of it.
+
+use std::ffi::OsStr;
+
+use platform_gate::{CpuCheck, CpuFeatures, decide};
+
+use crate::Manifest;
+
+/// What a binary would do when started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// Exactly what it would write to stderr before its own code runs: empty when it would start
+    /// silently.
+    pub stderr: Vec<u8>,
+    /// `None` when it would start; the exit code of its refusal otherwise.
+    pub refusal: Option<u8>,
+    /// What refuses, if something does.
+    pub refused_by: Option<RefusedBy>,
+}
+
+/// Which check refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusedBy {
+    /// The CPU check before std starts: the CPU lacks what every crate was compiled to assume.
+    CpuBeforeStart,
+    /// The CPU check in `main`: the CPU lacks what `main`'s crate assumed.
+    CpuInMain,
+    /// The platform check: the matrix does not admit the platform and the variable does not
+    /// override it.
+    Platform,
+}
+
+/// The question: the variable's value and the CPU to judge.
+#[derive(Clone, Copy, Debug)]
+pub struct Start<'a> {
+    /// The override variable's value in the environment it would start in; `None`: unset.
+    pub value: Option<&'a OsStr>,
+    /// The CPU it would start on, as the features the gate knows; `None`: not judged (the
+    /// prediction then assumes the CPU has what the build assumed).
+    pub cpu: Option<CpuFeatures>,
+    /// The file name it would be started by (what Linux's `AT_EXECFN` ends with), which a refusal
+    /// before std starts names.
+    pub file_name: &'a [u8],
+}
+
+impl Manifest {
+    /// What the binary would do if started as `start` says.
+    ///
+    /// # Panics
+    ///
+    /// If `start.cpu` holds features of another architecture family than the binary's.
+    pub fn predict(&self, start: &Start<'_>) -> Prediction {
+        let arch = self.platform.arch;
+        if let Some(present) = start.cpu {
+            if let Some(before) = self.cpu.before_start.filter(|features| !features.is_empty()) {
+                let name =
+                    self.cpu.names_program_file.then_some(start.file_name).filter(|name| !name.is_empty());
+                if let Some(message) = CpuCheck::new(arch, before, present).message_before_start(name) {
+                    return refusal(
+                        message.into_bytes(),
+                        CpuCheck::EXIT_CODE_BEFORE_START,
+                        RefusedBy::CpuBeforeStart,
+                    );
+                }
+            }
+            if let Some(in_main) = self.cpu.in_main.filter(|features| !features.is_empty()) {
+                let check = CpuCheck::new(arch, in_main, present);
+                if let Some(message) = check.message(&self.program, &self.variable) {
+                    return refusal(
+                        message.into_bytes(),
+                        self.policy.exit_code().get(),
+                        RefusedBy::CpuInMain,
+                    );
+                }
+            }
+        }
+        let verdict = decide(&self.matrix, self.policy, self.platform, &self.variable, start.value);
+        let stderr = verdict
+            .message(&self.program)
+            .map(|message| format!("{message}\n").into_bytes())
+            .unwrap_or_default();
+        match verdict {
+            platform_gate::Verdict::Refused { .. } => {
+                refusal(stderr, self.policy.exit_code().get(), RefusedBy::Platform)
+            }
+            _ => Prediction { stderr, refusal: None, refused_by: None },
+        }
+    }
+}
+
+fn refusal(stderr: Vec<u8>, code: u8, by: RefusedBy) -> Prediction {
+    Prediction { stderr, refusal: Some(code), refused_by: Some(by) }
+}

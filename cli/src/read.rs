@@ -1,0 +1,378 @@
+// Finding manifests in a file's bytes and parsing them. The layout is the runtime's
+// (`platform_gate::manifest`, and the README's "Manifest format"); this file reads it back and
+// rejects anything that file does not describe: an unknown version, a wrong checksum, a body that
+// does not end where its length says, a name no gate could have written.
+
+use core::fmt;
+use core::num::NonZeroU8;
+
+use platform_gate::manifest::{
+    FORMAT, MAGIC, allow_from_code, check_from_code, crc32, is_one_line, is_portable_variable_name,
+    status_from_code,
+};
+use platform_gate::{Arch, CpuFeatures, Matrix, Os, Packager, Platform, Policy, Row};
+
+use crate::intern;
+
+/// One gate's manifest, as read from a binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// Where in the file it starts (the first byte of its magic).
+    pub offset: usize,
+    /// The format version it was written in.
+    pub format: u8,
+    /// The name the program's messages call it by.
+    pub program: String,
+    /// The override variable's name.
+    pub variable: String,
+    /// The program's package version; `None` when it was built without Cargo.
+    pub crate_version: Option<String>,
+    /// The version of platform-gate that wrote the manifest.
+    pub gate_version: String,
+    /// The platform the binary was built for.
+    pub platform: Platform,
+    /// The gate's policy: check, allow, exit code and packager.
+    pub policy: Policy,
+    /// The support matrix.
+    pub matrix: Matrix,
+    /// What the build assumed of the CPU.
+    pub cpu: Cpu,
+}
+
+/// What a build assumed of the CPU, above its target's baseline, and where the gate checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cpu {
+    /// The x86-64 level of what the build assumed (1 to 4); 0 off x86-64.
+    pub level: u8,
+    /// Checked before std starts: features every crate was compiled with. `None` where the
+    /// architecture has no feature table (nothing is checked).
+    pub before_start: Option<CpuFeatures>,
+    /// Checked at the top of `main`: features `main`'s crate alone assumed.
+    pub in_main: Option<CpuFeatures>,
+    /// Whether a refusal before std starts names the program by its file's name (Linux,
+    /// Android); elsewhere it says "this program".
+    pub names_program_file: bool,
+}
+
+impl Cpu {
+    /// Every feature the build assumed that the gate checks: both sets.
+    pub fn assumed(&self) -> Option<CpuFeatures> {
+        Some(self.before_start?.with(self.in_main?))
+    }
+}
+
+/// Why a file's bytes gave no manifest, or a wrong one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// No manifest's magic anywhere: a binary built without the gate, or not a binary.
+    NoManifest,
+    /// A manifest in a format newer than this reader knows.
+    NewerFormat {
+        /// Where it starts.
+        offset: usize,
+        /// Its format version.
+        format: u8,
+    },
+    /// The file ends inside a manifest.
+    Truncated {
+        /// Where it starts.
+        offset: usize,
+    },
+    /// A manifest whose bytes changed after it was written: its CRC-32 does not match.
+    Corrupted {
+        /// Where it starts.
+        offset: usize,
+    },
+    /// A manifest whose checksum matches but whose content no gate writes.
+    Malformed {
+        /// Where it starts.
+        offset: usize,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NoManifest => {
+                f.write_str("no platform-gate manifest: not a binary built with #[platform_gated]")
+            }
+            ReadError::NewerFormat { offset, format } => write!(
+                f,
+                "the manifest at byte {offset} is in format {format}, newer than this reader's {FORMAT}; \
+                 use a newer platform-gate"
+            ),
+            ReadError::Truncated { offset } => {
+                write!(f, "the manifest at byte {offset} is cut short: the file ends inside it")
+            }
+            ReadError::Corrupted { offset } => {
+                write!(f, "the manifest at byte {offset} is corrupted: its checksum does not match its bytes")
+            }
+            ReadError::Malformed { offset, what } => {
+                write!(f, "the manifest at byte {offset} is malformed: {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Every manifest in `bytes`, in the order they appear: one for a gated binary, several for a file
+/// that embeds gated binaries. An error if there is none, or if any is not a valid manifest: a
+/// reader must not act on part of what a file declares.
+pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
+    let mut manifests = Vec::new();
+    for offset in candidates(bytes) {
+        manifests.push(parse_at(bytes, offset)?);
+    }
+    if manifests.is_empty() {
+        return Err(ReadError::NoManifest);
+    }
+    Ok(manifests)
+}
+
+/// Where the magic occurs in `bytes`.
+fn candidates(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    // The magic is kept masked and unmasked at run time with a key the optimiser cannot see: a
+    // copy of it in this program's data would be a false manifest in every binary that links this
+    // reader (this command, a supervisor that is itself gated).
+    const KEY: u8 = 0xa5;
+    const MASKED: [u8; MAGIC.len()] = {
+        let mut masked = MAGIC;
+        let mut i = 0;
+        while i < masked.len() {
+            masked[i] ^= KEY;
+            i += 1;
+        }
+        masked
+    };
+    let key = core::hint::black_box(KEY);
+    let needle: Vec<u8> = MASKED.iter().map(|&byte| byte ^ key).collect();
+    let finder = memchr::memmem::Finder::new(&needle).into_owned();
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        let found = at + finder.find(bytes.get(at..)?)?;
+        at = found + 1;
+        Some(found)
+    })
+}
+
+/// The manifest whose magic is at `offset`.
+fn parse_at(bytes: &[u8], offset: usize) -> Result<Manifest, ReadError> {
+    let header = offset + MAGIC.len();
+    let Some(&format) = bytes.get(header) else {
+        return Err(ReadError::Truncated { offset });
+    };
+    if format > FORMAT {
+        return Err(ReadError::NewerFormat { offset, format });
+    }
+    let malformed = |what: String| ReadError::Malformed { offset, what };
+    if format == 0 {
+        return Err(malformed("format 0 is no format".into()));
+    }
+    let Some(length) = bytes.get(header + 1..header + 5) else {
+        return Err(ReadError::Truncated { offset });
+    };
+    let body_len = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
+    let body_start = header + 5;
+    let end = body_start.checked_add(body_len).ok_or(ReadError::Truncated { offset })?;
+    let Some(crc) = bytes.get(end..end + 4) else {
+        return Err(ReadError::Truncated { offset });
+    };
+    if crc32(bytes, header, end) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+        return Err(ReadError::Corrupted { offset });
+    }
+    let mut body = Body { bytes: &bytes[body_start..end] };
+    let manifest = body.manifest(offset, format).map_err(malformed)?;
+    if !body.bytes.is_empty() {
+        return Err(malformed(format!("{} bytes after its last field", body.bytes.len())));
+    }
+    Ok(manifest)
+}
+
+/// A cursor over a manifest's body.
+struct Body<'a> {
+    bytes: &'a [u8],
+}
+
+impl Body<'_> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], String> {
+        if self.bytes.len() < n {
+            return Err(format!("its body ends inside {what}"));
+        }
+        let (taken, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn u8(&mut self, what: &str) -> Result<u8, String> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    fn u16(&mut self, what: &str) -> Result<usize, String> {
+        let bytes = self.take(2, what)?;
+        Ok(usize::from(u16::from_le_bytes([bytes[0], bytes[1]])))
+    }
+
+    /// A string: UTF-8, one line.
+    fn str(&mut self, what: &str) -> Result<String, String> {
+        let len = self.u16(what)?;
+        let text = std::str::from_utf8(self.take(len, what)?).map_err(|_| format!("{what} is not UTF-8"))?;
+        if !is_one_line(text) {
+            return Err(format!("{what} holds a control character or a bidirectional override"));
+        }
+        Ok(text.to_owned())
+    }
+
+    fn list(&mut self, what: &str) -> Result<Vec<String>, String> {
+        let count = self.u16(what)?;
+        (0..count).map(|_| self.str(what)).collect()
+    }
+
+    fn manifest(&mut self, offset: usize, format: u8) -> Result<Manifest, String> {
+        let program = self.str("the program's name")?;
+        if program.is_empty() {
+            return Err("the program's name is empty".into());
+        }
+        let variable = self.str("the variable's name")?;
+        if !is_portable_variable_name(&variable) {
+            return Err(format!("{variable:?} is not a variable's name"));
+        }
+        let crate_version = Some(self.str("the program's version")?).filter(|version| !version.is_empty());
+        let gate_version = self.str("platform-gate's version")?;
+        let platform = self.platform()?;
+        let check = check_from_code(self.u8("the check")?).ok_or("an unknown check")?;
+        let allow = allow_from_code(self.u8("the allow")?).ok_or("an unknown allow")?;
+        let exit_code = NonZeroU8::new(self.u8("the exit code")?).ok_or("exit code 0")?;
+        let packager = self.packager()?;
+        let matrix = self.matrix()?;
+        let cpu = self.cpu(platform.arch)?;
+        let policy = Policy::DEFAULT
+            .with_check(check)
+            .with_allow(allow)
+            .with_exit_code(exit_code)
+            .with_packager(packager);
+        Ok(Manifest {
+            offset,
+            format,
+            program,
+            variable,
+            crate_version,
+            gate_version,
+            platform,
+            policy,
+            matrix,
+            cpu,
+        })
+    }
+
+    fn platform(&mut self) -> Result<Platform, String> {
+        let arch = self.str("the architecture")?;
+        let arch_rust = self.str("the architecture")?;
+        let os = self.str("the OS")?;
+        let os_rust = self.str("the OS")?;
+        let arch = go_arch(&arch)?;
+        let os = go_os(&os)?;
+        if arch.rust_name() != arch_rust || os.rust_name() != os_rust {
+            return Err(format!(
+                "its platform's Rust names, {arch_rust} {os_rust}, are not {arch:#} {os:#}'s"
+            ));
+        }
+        Ok(Platform::new(arch, os))
+    }
+
+    fn packager(&mut self) -> Result<Option<Packager>, String> {
+        let name = self.str("the packager")?;
+        let architectures = self.list("the packager's architectures")?;
+        if name.is_empty() {
+            return match architectures.is_empty() {
+                true => Ok(None),
+                false => Err("architectures without a packager".into()),
+            };
+        }
+        if name.trim_ascii().is_empty() || architectures.is_empty() {
+            return Err("a packager that vouches for nothing".into());
+        }
+        for arch in &architectures {
+            go_arch(arch)?;
+        }
+        Ok(Some(Packager::new(intern::str(name), intern::str(architectures.join(",")))))
+    }
+
+    fn matrix(&mut self) -> Result<Matrix, String> {
+        let count = self.u16("the matrix")?;
+        let mut rows: Vec<Row> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let arch = go_arch(&self.str("a row's architecture")?)?;
+            let os = go_os(&self.str("a row's OS")?)?;
+            let status = status_from_code(self.u8("a row's status")?).ok_or("a row's status is unknown")?;
+            let maintainers: Vec<&'static str> =
+                self.list("a row's maintainers")?.into_iter().map(intern::str).collect();
+            let mut row = Row::new(arch, os, status).maintained_by(intern::names(maintainers));
+            match self.u8("a row's note")? {
+                0 => {}
+                1 => row = row.with_note(intern::str(self.str("a row's note")?)),
+                _ => return Err("a row's note flag is neither 0 nor 1".into()),
+            }
+            if rows.iter().any(|other| other.platform() == row.platform()) {
+                return Err(format!("the matrix lists {arch} {os} twice"));
+            }
+            rows.push(row);
+        }
+        Ok(Matrix::new(intern::rows(rows)))
+    }
+
+    fn cpu(&mut self, arch: Arch) -> Result<Cpu, String> {
+        let level = self.u8("the CPU level")?;
+        let flags = self.u8("the CPU flags")?;
+        if flags > 1 {
+            return Err(format!("unknown CPU flags {flags:#04x}"));
+        }
+        let mut features = || -> Result<Option<CpuFeatures>, String> {
+            let names = self.list("the CPU features")?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            match CpuFeatures::none(arch) {
+                None if names.is_empty() => Ok(None),
+                None => Err(format!("CPU features for {arch}, which has no feature table")),
+                Some(_) => CpuFeatures::from_names(arch, &names).map(Some).ok_or_else(|| {
+                    format!("a CPU feature this reader does not know for {arch}: {}", names.join(", "))
+                }),
+            }
+        };
+        let before_start = features()?;
+        let in_main = features()?;
+        let cpu = Cpu { level, before_start, in_main, names_program_file: flags & 1 != 0 };
+        let expected = match (arch, cpu.assumed()) {
+            (Arch::X86_64, Some(assumed)) => assumed.level(),
+            (Arch::X86_64, None) => 1,
+            _ => 0,
+        };
+        if level != expected {
+            return Err(format!("CPU level {level}, where its features make {expected}"));
+        }
+        Ok(cpu)
+    }
+}
+
+/// An architecture in Go's spelling, as a manifest writes it.
+fn go_arch(name: &str) -> Result<Arch, String> {
+    match Arch::from_name(name) {
+        Some(arch) if arch.go_name() == name => Ok(arch),
+        _ => Err(format!(
+            "{name:?} is no architecture this reader (platform-gate-cli {}) knows",
+            env!("CARGO_PKG_VERSION")
+        )),
+    }
+}
+
+/// An OS in Go's spelling, as a manifest writes it.
+fn go_os(name: &str) -> Result<Os, String> {
+    match Os::from_name(name) {
+        Some(os) if os.go_name() == name => Ok(os),
+        _ => Err(format!(
+            "{name:?} is no OS this reader (platform-gate-cli {}) knows",
+            env!("CARGO_PKG_VERSION")
+        )),
+    }
+}

@@ -1,0 +1,306 @@
+//! The reader against manifests the runtime writes: built here by the code the attribute calls,
+//! for gates of every shape, read back whole, and predicted as the runtime decides. Then mutated:
+//! no mutation panics the reader, and none that breaks a manifest is read as one.
+
+use std::ffi::OsStr;
+use std::num::NonZeroU8;
+
+use platform_gate::__private::{Prepared, prepare, target_feature_flags};
+use platform_gate::{
+    Allow, Arch, Check, Gate, Matrix, Os, Packager, Platform, Policy, Row, Status, decide, matrix,
+};
+use platform_gate_cli::{ReadError, RefusedBy, Start, read};
+
+const KV_MATRIX: Matrix = matrix! {
+    amd64 linux => unstable ["@storage-team", "Ops Team <ops@example.com>"] note = "Needs 4 GiB of memory.",
+    arm64 linux => stable,
+    riscv64 linux => experimental,
+    s390x linux => stable ["IBM"],
+};
+
+const KV: Prepared = prepare(
+    Gate::new("kvd", "KVD_UNSUPPORTED_ARCH")
+        .with_matrix(KV_MATRIX)
+        .with_check(Check::Platform)
+        .with_allow(Allow::Experimental)
+        .with_exit_code(NonZeroU8::new(3).unwrap()),
+    "kvd",
+    &target_feature_flags!(),
+    Some("2.7.1-rc.1"),
+);
+static KV_MANIFEST: [u8; KV.manifest_len()] = KV.manifest();
+
+const ETCD: Prepared = prepare(Gate::for_package("etcd", None), "etcd", &target_feature_flags!(), None);
+static ETCD_MANIFEST: [u8; ETCD.manifest_len()] = ETCD.manifest();
+
+const ALPINE: Prepared = prepare(
+    Gate::for_package("my-server", Some("my-serverd")).with_policy(
+        Policy::DEFAULT.with_packager(Some(Packager::new("Alpine Linux", "loong64, riscv64, x86_64"))),
+    ),
+    "my_server",
+    &target_feature_flags!(),
+    Some("0.1.0"),
+);
+static ALPINE_MANIFEST: [u8; ALPINE.manifest_len()] = ALPINE.manifest();
+
+/// A manifest with bytes around it, as in a binary.
+fn embedded(manifest: &[u8]) -> Vec<u8> {
+    let mut file = b"\x7fELF and other bytes \xff\xffplatform-gate".to_vec();
+    file.extend_from_slice(manifest);
+    file.extend_from_slice(b"more bytes after it");
+    file
+}
+
+#[test]
+fn every_field_reads_back_as_the_gate_holds_it() {
+    let kv = &read(&embedded(&KV_MANIFEST)).unwrap()[0];
+    assert_eq!(kv.offset, 36);
+    assert_eq!(kv.format, 1);
+    assert_eq!((kv.program.as_str(), kv.variable.as_str()), ("kvd", "KVD_UNSUPPORTED_ARCH"));
+    assert_eq!(kv.crate_version.as_deref(), Some("2.7.1-rc.1"));
+    assert_eq!(kv.gate_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(kv.platform, Platform::CURRENT);
+    assert_eq!(kv.policy.check(), Check::Platform);
+    assert_eq!(kv.policy.allow(), Allow::Experimental);
+    assert_eq!(kv.policy.exit_code().get(), 3);
+    assert_eq!(kv.policy.packager(), None);
+    assert_eq!(kv.matrix.rows(), KV_MATRIX.rows());
+    assert_eq!(kv.matrix.rows()[0].maintainers(), ["@storage-team", "Ops Team <ops@example.com>"]);
+    assert_eq!(kv.matrix.rows()[0].note(), Some("Needs 4 GiB of memory."));
+
+    let etcd = &read(&ETCD_MANIFEST).unwrap()[0];
+    assert_eq!((etcd.program.as_str(), etcd.variable.as_str()), ("etcd", "ETCD_UNSUPPORTED_ARCH"));
+    assert_eq!(etcd.crate_version, None);
+    assert_eq!(etcd.matrix, Matrix::ETCD);
+    assert_eq!(etcd.policy.exit_code().get(), 1);
+
+    let alpine = &read(&ALPINE_MANIFEST).unwrap()[0];
+    assert_eq!(
+        (alpine.program.as_str(), alpine.variable.as_str()),
+        ("my-serverd", "MY_SERVER_UNSUPPORTED_ARCH")
+    );
+    let packager = alpine.policy.packager().unwrap();
+    assert_eq!(packager.name(), "Alpine Linux");
+    assert_eq!(packager.architectures(), [Arch::X86_64, Arch::Riscv64, Arch::Loongarch64]);
+}
+
+#[test]
+fn the_etcd_matrix_costs_under_a_kilobyte() {
+    assert!(ETCD_MANIFEST.len() <= 1024, "{} bytes", ETCD_MANIFEST.len());
+}
+
+#[test]
+fn predictions_are_the_runtimes_decisions_on_the_binarys_platform() {
+    let kv = &read(&KV_MANIFEST).unwrap()[0];
+    let values: [Option<&OsStr>; 6] = [
+        None,
+        Some(OsStr::new("")),
+        Some(OsStr::new(Platform::CURRENT.arch.go_name())),
+        Some(OsStr::new("s390x,ARM64")),
+        Some(OsStr::new("amd64x")),
+        non_utf8(),
+    ];
+    for manifest in [kv, &read(&ETCD_MANIFEST).unwrap()[0]] {
+        for value in values {
+            let prediction = manifest.predict(&Start { value, cpu: None, file_name: b"kvd" });
+            let verdict =
+                decide(&manifest.matrix, manifest.policy, Platform::CURRENT, &manifest.variable, value);
+            let expected = verdict.message(&manifest.program).map(|message| format!("{message}\n"));
+            assert_eq!(prediction.stderr, expected.unwrap_or_default().into_bytes(), "{value:?}");
+            let refused = matches!(verdict, platform_gate::Verdict::Refused { .. });
+            assert_eq!(prediction.refusal, refused.then_some(manifest.policy.exit_code().get()));
+            assert_eq!(prediction.refused_by, refused.then_some(RefusedBy::Platform));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn non_utf8() -> Option<&'static OsStr> {
+    Some(std::os::unix::ffi::OsStrExt::from_bytes(b"amd\xff64"))
+}
+
+#[cfg(not(unix))]
+fn non_utf8() -> Option<&'static OsStr> {
+    None
+}
+
+#[test]
+fn schedules_intersect_the_binaries() {
+    let kv = read(&KV_MANIFEST).unwrap().remove(0);
+    let etcd = read(&ETCD_MANIFEST).unwrap().remove(0);
+    let alone = platform_gate_cli::schedule([&etcd]).unwrap();
+    assert_eq!(alone.kubernetes_node_affinity(), Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT));
+    let both = platform_gate_cli::schedule([&etcd, &kv]).unwrap();
+    assert!(both.is_empty(), "kvd starts on arm64, riscv64 and s390x; etcd on amd64 and ppc64le");
+    let alpine = read(&ALPINE_MANIFEST).unwrap().remove(0);
+    let both = platform_gate_cli::schedule([&alpine, &kv]).unwrap();
+    assert_eq!(both.docker_platforms(), "linux/riscv64");
+}
+
+#[test]
+fn several_manifests_are_all_read_in_order() {
+    let mut file = embedded(&KV_MANIFEST);
+    file.extend_from_slice(&ETCD_MANIFEST);
+    file.extend_from_slice(&KV_MANIFEST);
+    let programs: Vec<String> = read(&file).unwrap().into_iter().map(|manifest| manifest.program).collect();
+    assert_eq!(programs, ["kvd", "etcd", "kvd"]);
+}
+
+#[test]
+fn bad_files_say_what_is_wrong() {
+    assert_eq!(read(b""), Err(ReadError::NoManifest));
+    assert_eq!(read(b"\x7fELF\x02\x01\x01 a binary without the gate"), Err(ReadError::NoManifest));
+    // Cut anywhere after the magic: truncated.
+    for len in 15..KV_MANIFEST.len() {
+        assert_eq!(read(&KV_MANIFEST[..len]), Err(ReadError::Truncated { offset: 0 }), "cut at {len}");
+    }
+    // A newer format is named, whatever follows.
+    let mut newer = KV_MANIFEST.to_vec();
+    newer[15] = 2;
+    assert_eq!(read(&newer), Err(ReadError::NewerFormat { offset: 0, format: 2 }));
+    assert!(read(&newer).unwrap_err().to_string().contains("format 2, newer than this reader's 1"));
+    // One manifest of two broken: the file is not read.
+    let mut file = ETCD_MANIFEST.to_vec();
+    file.extend_from_slice(&KV_MANIFEST[..40]);
+    assert!(read(&file).is_err());
+}
+
+#[test]
+fn every_single_byte_change_is_caught() {
+    for at in 0..KV_MANIFEST.len() {
+        for flip in [0x01, 0x80, 0xff] {
+            let mut bytes = KV_MANIFEST.to_vec();
+            bytes[at] ^= flip;
+            assert!(read(&bytes).is_err(), "byte {at} ^ {flip:#x} was read as a manifest");
+        }
+    }
+}
+
+/// A small deterministic generator (xorshift64*), so that a failure can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Fixes the length and checksum of the manifest at the start of `bytes`, as a forger would, so
+/// that the mutation reaches the parser behind them.
+fn reseal(bytes: &mut [u8]) {
+    if bytes.len() < 24 {
+        return;
+    }
+    let body = bytes.len() - 24;
+    bytes[16..20].copy_from_slice(&(body as u32).to_le_bytes());
+    let end = bytes.len() - 4;
+    let crc = platform_gate::manifest::crc32(bytes, 15, end);
+    bytes[end..].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn a_million_mutated_manifests_never_panic_and_a_broken_one_never_starts() {
+    let cases: usize = std::env::var("MUTATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+    let originals: [&[u8]; 3] = [&KV_MANIFEST, &ETCD_MANIFEST, &ALPINE_MANIFEST];
+    let mut random = Random(0x5eed_1234_abcd_ef01);
+    let (mut accepted, mut resealed_accepted) = (0, 0);
+    for case in 0..cases {
+        let original = originals[case % originals.len()];
+        let mut bytes = original.to_vec();
+        let mutations = 1 + random.below(4);
+        for _ in 0..mutations {
+            match random.below(5) {
+                // Flip a byte to any other value.
+                0 if !bytes.is_empty() => {
+                    let at = random.below(bytes.len());
+                    bytes[at] ^= 1 + random.below(255) as u8;
+                }
+                // Insert a byte.
+                1 => {
+                    let at = random.below(bytes.len() + 1);
+                    bytes.insert(at, random.next() as u8);
+                }
+                // Remove a byte.
+                2 if bytes.len() > 1 => {
+                    bytes.remove(random.below(bytes.len()));
+                }
+                // Cut the end off.
+                3 => bytes.truncate(random.below(bytes.len() + 1)),
+                // Set a string's or list's length to something else.
+                4 => {
+                    let at = 20 + random.below(bytes.len().saturating_sub(21).max(1));
+                    if at + 1 < bytes.len() {
+                        bytes[at] = random.next() as u8;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let resealed = random.below(2) == 0 && bytes.starts_with(&original[..16]);
+        if resealed {
+            reseal(&mut bytes);
+        }
+        // Must not panic; a changed manifest that was not resealed must not be read. (Bytes
+        // inserted before or after a manifest leave it whole, as in any binary.)
+        let result = read(&bytes);
+        if bytes.windows(original.len()).any(|window| window == original) {
+            assert!(result.is_ok(), "case {case}: a whole manifest was not read: {bytes:?}");
+            continue;
+        }
+        match result {
+            Ok(manifests) => {
+                assert!(resealed, "case {case}: a broken manifest was read: {bytes:?}");
+                resealed_accepted += 1;
+                accepted += manifests.len();
+                // What was read is a manifest the runtime could have written: its prediction
+                // works, and starts only where the runtime's own decision says so.
+                for manifest in &manifests {
+                    let prediction = manifest.predict(&Start { value: None, cpu: None, file_name: b"x" });
+                    let verdict = decide(
+                        &manifest.matrix,
+                        manifest.policy,
+                        manifest.platform,
+                        &manifest.variable,
+                        None,
+                    );
+                    assert_eq!(
+                        prediction.refusal.is_none(),
+                        !matches!(verdict, platform_gate::Verdict::Refused { .. })
+                    );
+                }
+            }
+            Err(error) => {
+                let _ = error.to_string();
+            }
+        }
+    }
+    eprintln!(
+        "{cases} mutated manifests: {resealed_accepted} resealed ones read as valid ({accepted} manifests)"
+    );
+}
+
+#[test]
+fn a_row_of_every_status_and_os_reads_back() {
+    const EVERY: Matrix = Matrix::new(&[
+        Row::new(Arch::Wasm32, Os::Wasi, Status::Unstable),
+        Row::new(Arch::Loongarch64, Os::Linux, Status::Experimental),
+        Row::new(Arch::Aarch64, Os::Darwin, Status::Stable)
+            .with_note("Apple silicon; Rosetta is not supported."),
+        Row::new(Arch::X86, Os::Windows, Status::Unstable),
+    ]);
+    const EVERY_GATE: Prepared = prepare(
+        Gate::new("every", "EVERY_ARCH").with_matrix(EVERY),
+        "every",
+        &target_feature_flags!(),
+        Some("1.0.0"),
+    );
+    static EVERY_MANIFEST: [u8; EVERY_GATE.manifest_len()] = EVERY_GATE.manifest();
+    assert_eq!(read(&EVERY_MANIFEST).unwrap()[0].matrix, EVERY);
+}

@@ -1,0 +1,386 @@
+//! The manifest every gated binary carries: its gate written out as bytes at compile time, so that
+//! supervisors, schedulers and packagers read the support policy from the binary instead of
+//! copying it by hand. The `platform-gate` command (crate `platform-gate-cli`) reads it, and so can
+//! any language: the README's "Manifest format" section gives the layout in full.
+//!
+//! A manifest is found by scanning a file for [`MAGIC`], as Go's build information is: it survives
+//! stripping, needs no section of its own (naming one would take the unsafe `link_section`), and
+//! reads the same in ELF, PE, Mach-O and wasm files, and in files that embed other binaries. Every
+//! integer is little-endian; what follows the magic is checksummed with [`crc32`].
+//!
+//! ```
+//! use platform_gate::manifest::{FORMAT, MAGIC};
+//!
+//! assert_eq!(&MAGIC, b"\xffplatform-gate:");
+//! assert_eq!(FORMAT, 1);
+//! ```
+
+use crate::cpu::Rows;
+use crate::gate::Variable;
+use crate::{Allow, Arch, Check, Gate, Packager, Platform, Status};
+
+/// The bytes a manifest starts with: `0xff`, which no text has, then `platform-gate:`.
+pub const MAGIC: [u8; 15] = *b"\xffplatform-gate:";
+
+/// The format version this crate writes.
+pub const FORMAT: u8 = 1;
+
+/// The bytes before the body: magic, version, length.
+pub(crate) const HEADER: usize = MAGIC.len() + 1 + 4;
+
+/// What the manifest holds beyond the gate: computed in `main`'s crate by the attribute.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Build {
+    /// The program's package version (`CARGO_PKG_VERSION`), if built by Cargo.
+    pub(crate) crate_version: Option<&'static str>,
+    /// Checked before std starts, and in `main`: rows of this target's family's table.
+    pub(crate) before_start: Rows,
+    pub(crate) in_main: Rows,
+}
+
+/// The manifest of `gate`, in an array of `N` bytes: `N` must be [`len`]'s answer for the same
+/// arguments, which the attribute computes first.
+pub(crate) const fn write<const N: usize>(gate: &Gate, build: &Build) -> [u8; N] {
+    let out = encode(Out { bytes: [0; N], len: 0 }, gate, build);
+    assert!(out.len == N, "the manifest's length changed between two evaluations");
+    out.bytes
+}
+
+/// The length of the manifest of `gate`.
+pub(crate) const fn len(gate: &Gate, build: &Build) -> usize {
+    encode(Out { bytes: [], len: 0 }, gate, build).len
+}
+
+/// A byte sink of capacity `N` that counts everything written to it, kept or not: with `N = 0`
+/// it measures, with the measured `N` it writes. One encoder serves both, so they cannot differ.
+struct Out<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Out<N> {
+    const fn byte(&mut self, byte: u8) {
+        if self.len < N {
+            self.bytes[self.len] = byte;
+        }
+        self.len += 1;
+    }
+
+    const fn u16(&mut self, value: usize) {
+        assert!(value <= u16::MAX as usize, "a manifest's string or list is longer than 65,535");
+        self.byte(value as u8);
+        self.byte((value >> 8) as u8);
+    }
+
+    const fn bytes(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.byte(bytes[i]);
+            i += 1;
+        }
+    }
+
+    const fn str(&mut self, text: &str) {
+        self.u16(text.len());
+        self.bytes(text.as_bytes());
+    }
+
+    /// Writes `value` as a u32 at `at`, which was reserved.
+    const fn u32_at(&mut self, at: usize, value: u32) {
+        let mut i = 0;
+        while i < 4 {
+            if at + i < N {
+                self.bytes[at + i] = (value >> (8 * i)) as u8;
+            }
+            i += 1;
+        }
+    }
+}
+
+const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> Out<N> {
+    out.bytes(&MAGIC);
+    out.byte(FORMAT);
+    out.bytes(&[0; 4]); // the body's length, once known
+    // 1. Names and versions.
+    out.str(gate.program());
+    variable_name(&mut out, gate);
+    out.str(match build.crate_version {
+        Some(version) => version,
+        None => "",
+    });
+    out.str(env!("CARGO_PKG_VERSION"));
+    // 2. The platform.
+    let platform = Platform::CURRENT;
+    out.str(platform.arch.go_name());
+    out.str(platform.arch.rust_name());
+    out.str(platform.os.go_name());
+    out.str(platform.os.rust_name());
+    // 3. The policy.
+    let policy = gate.policy();
+    out.byte(check_code(policy.check()));
+    out.byte(allow_code(policy.allow()));
+    out.byte(policy.exit_code().get());
+    // 4. The packager.
+    packager(&mut out, policy.packager());
+    // 5. The matrix.
+    let rows = gate.matrix().rows();
+    out.u16(rows.len());
+    let mut i = 0;
+    while i < rows.len() {
+        let row = &rows[i];
+        out.str(row.platform().arch.go_name());
+        out.str(row.platform().os.go_name());
+        out.byte(status_code(row.status()));
+        let maintainers = row.maintainers();
+        out.u16(maintainers.len());
+        let mut j = 0;
+        while j < maintainers.len() {
+            out.str(maintainers[j]);
+            j += 1;
+        }
+        match row.note() {
+            Some(note) => {
+                out.byte(1);
+                out.str(note);
+            }
+            None => out.byte(0),
+        }
+        i += 1;
+    }
+    // 6. The CPU.
+    let assumed = Rows {
+        low: build.before_start.low | build.in_main.low,
+        high: build.before_start.high | build.in_main.high,
+    };
+    let x86_64 = matches!(platform.arch, Arch::X86_64);
+    out.byte(if x86_64 { crate::cpu::const_level_of(assumed) } else { 0 });
+    out.byte(crate::cpu::NAMES_PROGRAM_FILE as u8);
+    features(&mut out, build.before_start);
+    features(&mut out, build.in_main);
+    // The length, then the checksum of all but the magic.
+    let body = out.len - HEADER;
+    assert!(body <= u32::MAX as usize, "a manifest longer than 4 GiB");
+    out.u32_at(HEADER - 4, body as u32);
+    let crc = crc32(&out.bytes, MAGIC.len(), out.len);
+    let end = out.len;
+    out.bytes(&[0; 4]);
+    out.u32_at(end, crc);
+    out
+}
+
+/// The variable's name as the gate derives it: [`Gate::variable_name`], at compile time.
+const fn variable_name<const N: usize>(out: &mut Out<N>, gate: &Gate) {
+    match gate.variable() {
+        Variable::Named(name) => out.str(name),
+        Variable::FromPackage(package) => {
+            const SUFFIX: &str = "_UNSUPPORTED_ARCH";
+            out.u16(package.len() + SUFFIX.len());
+            let bytes = package.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                out.byte(if bytes[i] == b'-' { b'_' } else { bytes[i].to_ascii_uppercase() });
+                i += 1;
+            }
+            out.bytes(SUFFIX.as_bytes());
+        }
+    }
+}
+
+const fn packager<const N: usize>(out: &mut Out<N>, packager: Option<Packager>) {
+    let Some(packager) = packager else {
+        out.str("");
+        out.u16(0);
+        return;
+    };
+    out.str(packager.name());
+    let mut count = 0;
+    let mut i = 0;
+    while i < Arch::ALL.len() {
+        count += packager.supports(Arch::ALL[i]) as usize;
+        i += 1;
+    }
+    out.u16(count);
+    let mut i = 0;
+    while i < Arch::ALL.len() {
+        if packager.supports(Arch::ALL[i]) {
+            out.str(Arch::ALL[i].go_name());
+        }
+        i += 1;
+    }
+}
+
+/// The names of `rows` of this target's family's table.
+const fn features<const N: usize>(out: &mut Out<N>, rows: Rows) {
+    let table = crate::cpu::this_family().table();
+    let mut count = 0;
+    let mut row = 0;
+    while row < table.len() {
+        count += rows.contains(row) as usize;
+        row += 1;
+    }
+    out.u16(count);
+    let mut row = 0;
+    while row < table.len() {
+        if rows.contains(row) {
+            out.str(table[row].name);
+        }
+        row += 1;
+    }
+}
+
+/// The byte a check is written as; [`check_from_code`] reads it.
+pub(crate) const fn check_code(check: Check) -> u8 {
+    match check {
+        Check::Arch => 0,
+        Check::Platform => 1,
+    }
+}
+
+/// The byte an allow is written as.
+pub(crate) const fn allow_code(allow: Allow) -> u8 {
+    match allow {
+        Allow::Stable => 0,
+        Allow::Experimental => 1,
+    }
+}
+
+/// The byte a status is written as: its rank.
+pub(crate) const fn status_code(status: Status) -> u8 {
+    status.rank()
+}
+
+/// The check written as `code`, if any: 0 `arch`, 1 `platform`.
+///
+/// ```
+/// use platform_gate::{Check, manifest::check_from_code};
+///
+/// assert_eq!(check_from_code(1), Some(Check::Platform));
+/// assert_eq!(check_from_code(2), None);
+/// ```
+pub const fn check_from_code(code: u8) -> Option<Check> {
+    match code {
+        0 => Some(Check::Arch),
+        1 => Some(Check::Platform),
+        _ => None,
+    }
+}
+
+/// The allow written as `code`, if any: 0 `stable`, 1 `experimental`.
+///
+/// ```
+/// use platform_gate::{Allow, manifest::allow_from_code};
+///
+/// assert_eq!(allow_from_code(0), Some(Allow::Stable));
+/// assert_eq!(allow_from_code(9), None);
+/// ```
+pub const fn allow_from_code(code: u8) -> Option<Allow> {
+    match code {
+        0 => Some(Allow::Stable),
+        1 => Some(Allow::Experimental),
+        _ => None,
+    }
+}
+
+/// The status written as `code`, if any: 0 unstable, 1 experimental, 2 stable.
+///
+/// ```
+/// use platform_gate::{Status, manifest::status_from_code};
+///
+/// assert_eq!(status_from_code(2), Some(Status::Stable));
+/// assert_eq!(status_from_code(3), None);
+/// ```
+pub const fn status_from_code(code: u8) -> Option<Status> {
+    match code {
+        0 => Some(Status::Unstable),
+        1 => Some(Status::Experimental),
+        2 => Some(Status::Stable),
+        _ => None,
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32` and Python's `zlib.crc32`) of
+/// `bytes[start..end]`, bit by bit: it runs at compile time, on under a kilobyte.
+///
+/// ```
+/// use platform_gate::manifest::crc32;
+///
+/// assert_eq!(crc32(b"123456789", 0, 9), 0xcbf4_3926); // the standard check value
+/// assert_eq!(crc32(b"..123456789..", 2, 11), 0xcbf4_3926);
+/// ```
+pub const fn crc32(bytes: &[u8], start: usize, end: usize) -> u32 {
+    let mut crc = !0u32;
+    let mut i = start;
+    while i < end && i < bytes.len() {
+        crc ^= bytes[i] as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            bit += 1;
+        }
+        i += 1;
+    }
+    !crc
+}
+
+/// Keeps the manifest in the linked binary. Nothing reads it at run time, so the linker's garbage
+/// collection would drop it (and `#[used]` keeps a static through it on ELF only from Rust 1.89):
+/// one instruction that takes its address, and nothing else, is what keeps it. An empty `asm!`
+/// where the architecture's inline assembly is stable in Rust 1.85; `black_box` (three
+/// instructions: it stores the address) elsewhere.
+#[inline(always)]
+pub(crate) fn keep(manifest: &'static [u8]) {
+    keep_address(manifest.as_ptr() as usize);
+}
+
+cfg_split! {
+    (any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "riscv32",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+    )) {
+        #[inline(always)]
+        fn keep_address(address: usize) {
+            // SAFETY: the assembly is empty: it executes nothing, reads and writes no memory
+            // (`nomem`), leaves the stack and the flags alone, and only takes `address` in a
+            // register, which makes the compiler materialise it.
+            #[allow(unsafe_code)]
+            unsafe {
+                core::arch::asm!("/* {0} */", in(reg) address, options(nomem, nostack, preserves_flags));
+            }
+        }
+    } else {
+        #[inline(always)]
+        fn keep_address(address: usize) {
+            core::hint::black_box(address);
+        }
+    }
+}
+
+/// Whether a reader may take `name` as an override variable's name: what [`Gate::new`] accepts.
+///
+/// ```
+/// use platform_gate::manifest::is_portable_variable_name;
+///
+/// assert!(is_portable_variable_name("KVD_UNSUPPORTED_ARCH"));
+/// assert!(!is_portable_variable_name("KVD=1"));
+/// ```
+pub const fn is_portable_variable_name(name: &str) -> bool {
+    crate::names::is_portable_variable_name(name)
+}
+
+/// Whether a reader may take `text` as a name, maintainer or note: one line, without control
+/// characters or bidirectional overrides, as [`crate::Row::with_note`] demands.
+///
+/// ```
+/// use platform_gate::manifest::is_one_line;
+///
+/// assert!(is_one_line("Needs 4 GiB of memory."));
+/// assert!(!is_one_line("first\nsecond"));
+/// ```
+pub const fn is_one_line(text: &str) -> bool {
+    crate::names::first_forbidden_character(text).is_none()
+}
