@@ -94,10 +94,7 @@ fn main() -> ExitCode {
         Some(("kubernetes", args)) => {
             schedule(args, |schedule| schedule.kubernetes_node_affinity().unwrap_or_default())
         }
-        Some(("docker", args)) => schedule(args, |schedule| {
-            let list = schedule.docker_platforms();
-            if list.is_empty() { list } else { list + "\n" }
-        }),
+        Some(("docker", args)) => schedule(args, |schedule| schedule.docker_platforms() + "\n"),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
             let shell = *args.get_one::<clap_complete::Shell>("SHELL").expect("required");
@@ -354,6 +351,8 @@ fn schedule(
             std::io::stderr(),
             "platform-gate: no platform where all of them start without their variable"
         );
+        // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
+        return Ok(ExitCode::FAILURE);
     }
     std::io::stdout()
         .lock()

@@ -3,45 +3,13 @@
 //! no mutation panics the reader, and none that breaks a manifest is read as one.
 
 use std::ffi::OsStr;
-use std::num::NonZeroU8;
 
 use platform_gate::__private::{Prepared, prepare, target_feature_flags};
-use platform_gate::{
-    Allow, Arch, Check, Gate, Matrix, Os, Packager, Platform, Policy, Row, Status, decide, matrix,
-};
+use platform_gate::{Allow, Arch, Check, Gate, Matrix, Os, Platform, Policy, Row, Status, decide};
 use platform_gate_cli::{ReadError, RefusedBy, Start, read};
 
-const KV_MATRIX: Matrix = matrix! {
-    amd64 linux => unstable ["@storage-team", "Ops Team <ops@example.com>"] note = "Needs 4 GiB of memory.",
-    arm64 linux => stable,
-    riscv64 linux => experimental,
-    s390x linux => stable ["IBM"],
-};
-
-const KV: Prepared = prepare(
-    Gate::new("kvd", "KVD_UNSUPPORTED_ARCH")
-        .with_matrix(KV_MATRIX)
-        .with_check(Check::Platform)
-        .with_allow(Allow::Experimental)
-        .with_exit_code(NonZeroU8::new(3).unwrap()),
-    "kvd",
-    &target_feature_flags!(),
-    Some("2.7.1-rc.1"),
-);
-static KV_MANIFEST: [u8; KV.manifest_len()] = KV.manifest();
-
-const ETCD: Prepared = prepare(Gate::for_package("etcd", None), "etcd", &target_feature_flags!(), None);
-static ETCD_MANIFEST: [u8; ETCD.manifest_len()] = ETCD.manifest();
-
-const ALPINE: Prepared = prepare(
-    Gate::for_package("my-server", Some("my-serverd")).with_policy(
-        Policy::DEFAULT.with_packager(Some(Packager::new("Alpine Linux", "loong64, riscv64, x86_64"))),
-    ),
-    "my_server",
-    &target_feature_flags!(),
-    Some("0.1.0"),
-);
-static ALPINE_MANIFEST: [u8; ALPINE.manifest_len()] = ALPINE.manifest();
+mod common;
+use common::{ALPINE_MANIFEST, ETCD_MANIFEST, KV_MANIFEST, KV_MATRIX};
 
 /// A manifest with bytes around it, as in a binary.
 fn embedded(manifest: &[u8]) -> Vec<u8> {

@@ -71,6 +71,9 @@ pub use crate::schedulers::Schedule;
 /// process exits with the policy's exit code. The decision is [`decide`]'s and the text is
 /// [`Verdict::message`]'s.
 ///
+/// The attribute also puts the gate's [`manifest`] into the binary, so that supervisors, schedulers
+/// and packagers can read its support policy without running it (the `platform-gate` command).
+///
 /// # Arguments
 ///
 /// All are optional, and each mistake is a compile error that points at the token.

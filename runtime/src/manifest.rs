@@ -299,7 +299,7 @@ pub const fn status_from_code(code: u8) -> Option<Status> {
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32` and Python's `zlib.crc32`) of
-/// `bytes[start..end]`, bit by bit: it runs at compile time, on under a kilobyte.
+/// `bytes[start..end]`.
 ///
 /// ```
 /// use platform_gate::manifest::crc32;
@@ -311,16 +311,28 @@ pub const fn crc32(bytes: &[u8], start: usize, end: usize) -> u32 {
     let mut crc = !0u32;
     let mut i = start;
     while i < end && i < bytes.len() {
-        crc ^= bytes[i] as u32;
+        crc = CRC_TABLE[((crc ^ bytes[i] as u32) & 0xff) as usize] ^ (crc >> 8);
+        i += 1;
+    }
+    !crc
+}
+
+/// The CRC of each byte value, so that [`crc32`] takes one step a byte.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut crc = byte as u32;
         let mut bit = 0;
         while bit < 8 {
             crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
             bit += 1;
         }
-        i += 1;
+        table[byte] = crc;
+        byte += 1;
     }
-    !crc
-}
+    table
+};
 
 /// Keeps the manifest in the linked binary. Nothing reads it at run time, so the linker's garbage
 /// collection would drop it (and `#[used]` keeps a static through it on ELF only from Rust 1.89):

@@ -1,0 +1,193 @@
+//! The `platform-gate` command as a user runs it: its exit statuses, what goes to stdout and what
+//! to stderr, and a clear one-line message with status 2 for every kind of bad input.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use common::{ALPINE_MANIFEST, ETCD_MANIFEST, KV_MANIFEST};
+use platform_gate::{Matrix, Platform, Policy};
+
+const COMMAND: &str = env!("CARGO_BIN_EXE_platform-gate");
+
+/// A file of `bytes` in this test's own directory.
+fn file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("command");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    // The override variables these fixtures name are never set here.
+    Command::new(COMMAND)
+        .args(args)
+        .env_remove("KVD_UNSUPPORTED_ARCH")
+        .env_remove("ETCD_UNSUPPORTED_ARCH")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn check_prints_exactly_what_the_binary_would_and_exits_by_its_answer() {
+    let etcd = file("etcd", &ETCD_MANIFEST);
+    let path = etcd.to_str().unwrap();
+    let here = Platform::CURRENT.arch.go_name();
+    for (args, refuses) in [
+        (vec!["check", "--unset", path], !Policy::DEFAULT.passes(&Matrix::ETCD, Platform::CURRENT)),
+        (vec!["check", "--env", here, path], false),
+    ] {
+        let output = run(&args);
+        let expected = platform_gate::decide(
+            &Matrix::ETCD,
+            Policy::DEFAULT,
+            Platform::CURRENT,
+            "ETCD_UNSUPPORTED_ARCH",
+            args.contains(&"--env").then(|| std::ffi::OsStr::new(here)),
+        );
+        let message = expected.message("etcd").map(|message| format!("{message}\n")).unwrap_or_default();
+        assert_eq!(text(&output.stdout), message, "{args:?}");
+        assert_eq!(output.status.code(), Some(i32::from(refuses)), "{args:?}");
+        assert!(text(&output.stderr).starts_with("platform-gate: etcd would "), "{}", text(&output.stderr));
+    }
+}
+
+#[test]
+fn check_refuses_a_platform_its_matrix_leaves_out_with_the_programs_message() {
+    // kvd's matrix rates amd64 Linux unstable under the platform check: a refusal with exit
+    // code 3 on amd64 Linux, a start elsewhere only where a row admits it.
+    let kvd = file("kvd", &KV_MANIFEST);
+    let output = run(&["check", "--unset", "--cpu-features", "", kvd.to_str().unwrap()]);
+    if Platform::CURRENT == Platform::new(platform_gate::Arch::X86_64, platform_gate::Os::Linux) {
+        assert_eq!(output.status.code(), Some(1));
+        assert!(text(&output.stdout).starts_with("error: kvd will not start on amd64 (x86_64) linux"));
+        assert!(text(&output.stderr).contains("and exit 3"), "{}", text(&output.stderr));
+    }
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_status_2() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let empty = file("empty", b"");
+    let ungated = file("ungated", b"\x7fELF\x02\x01\x01\0 a binary built without the gate");
+    let mut newer = KV_MANIFEST.to_vec();
+    newer[15] = 7;
+    let newer = file("newer", &newer);
+    let cut = file("cut", &KV_MANIFEST[..KV_MANIFEST.len() - 9]);
+    let mut flipped = KV_MANIFEST.to_vec();
+    flipped[40] ^= 0x20;
+    let flipped = file("flipped", &flipped);
+    let missing = dir.join("no such file");
+    for (path, says) in [
+        (missing.as_path(), "No such file"),
+        (dir.as_path(), "is a directory"),
+        (empty.as_path(), "is empty"),
+        (ungated.as_path(), "no platform-gate manifest: not a binary built with #[platform_gated]"),
+        (newer.as_path(), "is in format 7, newer than this reader's 1"),
+        (cut.as_path(), "is cut short"),
+        (flipped.as_path(), "is corrupted"),
+    ] {
+        for subcommand in ["show", "check", "kubernetes", "docker"] {
+            let output = run(&[subcommand, path.to_str().unwrap()]);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{subcommand} {path:?}: {stderr}");
+            assert!(output.stdout.is_empty(), "{subcommand} {path:?}");
+            assert!(stderr.starts_with("platform-gate: ") && stderr.contains(says), "{subcommand}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        }
+    }
+    let kvd = file("kvd-for-arguments", &KV_MANIFEST);
+    let output = run(&["check", "--cpu-features", "avx2,warp-drive", kvd.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("not features the gate knows"), "{}", text(&output.stderr));
+    let output = run(&["check", "--unset", "--env", "x", kvd.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "clap's usage error");
+}
+
+#[test]
+fn several_manifests_are_all_shown_and_check_must_be_told_which() {
+    let mut bytes = ETCD_MANIFEST.to_vec();
+    bytes.extend_from_slice(b"the binary that embeds it");
+    bytes.extend_from_slice(&KV_MANIFEST);
+    let both = file("supervisor", &bytes);
+    let path = both.to_str().unwrap();
+    let shown = run(&["show", "--json", path]);
+    assert_eq!(shown.status.code(), Some(0));
+    let programs: Vec<String> = text(&shown.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["program"].to_string())
+        .collect();
+    assert_eq!(programs, ["\"etcd\"", "\"kvd\""]);
+
+    let unpicked = run(&["check", path]);
+    assert_eq!(unpicked.status.code(), Some(2));
+    assert!(text(&unpicked.stderr).contains("holds 2 manifests, etcd (at byte 0), kvd (at byte"));
+    assert!(text(&unpicked.stderr).contains("pick one with --program NAME"));
+    let picked = run(&["check", "--unset", "--program", "kvd", "--cpu-features", "", path]);
+    assert_ne!(picked.status.code(), Some(2), "{}", text(&picked.stderr));
+    let unknown = run(&["check", "--program", "kv", path]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn schedulers_get_the_runtimes_renderings() {
+    let etcd = file("etcd-alone", &ETCD_MANIFEST);
+    let output = run(&["kubernetes", etcd.to_str().unwrap()]);
+    assert_eq!(text(&output.stdout), Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).unwrap());
+    let output = run(&["docker", etcd.to_str().unwrap()]);
+    assert_eq!(text(&output.stdout), Matrix::ETCD.docker_platforms(Policy::DEFAULT) + "\n");
+    // etcd (amd64, ppc64le) and kvd (arm64, riscv64, s390x) share no platform: nothing, exit 1.
+    let kvd = file("kvd-alone", &KV_MANIFEST);
+    let output = run(&["docker", etcd.to_str().unwrap(), kvd.to_str().unwrap()]);
+    assert_eq!((output.status.code(), output.stdout.len()), (Some(1), 0));
+    let alpine = file("alpine", &ALPINE_MANIFEST);
+    let output = run(&["docker", alpine.to_str().unwrap(), kvd.to_str().unwrap()]);
+    assert_eq!(text(&output.stdout), "linux/riscv64\n");
+}
+
+#[test]
+fn show_is_for_people_and_json_for_programs() {
+    let kvd = file("kvd-show", &KV_MANIFEST);
+    let output = run(&["show", kvd.to_str().unwrap()]);
+    let shown = text(&output.stdout);
+    assert!(shown.contains("kvd 2.7.1-rc.1, gated by platform-gate"), "{shown}");
+    assert!(shown.contains("variable:  KVD_UNSUPPORTED_ARCH"), "{shown}");
+    assert!(shown.contains("| s390x | Linux | Stable | IBM |"), "{shown}");
+    let output = run(&["show", "--json", kvd.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["policy"],
+        serde_json::json!({"check": "platform", "allow": "experimental", "exit_code": 3})
+    );
+    assert_eq!(json["platform"]["arch"], Platform::CURRENT.arch.go_name());
+    assert_eq!(json["platform"]["arch_rust"], Platform::CURRENT.arch.rust_name());
+    assert_eq!(json["matrix"][0]["note"], "Needs 4 GiB of memory.");
+    assert_eq!(json["packager"], serde_json::Value::Null);
+    assert_eq!(json["crate_version"], "2.7.1-rc.1");
+}
+
+#[test]
+fn a_closed_stdout_is_status_2_not_a_panic() {
+    let kvd = file("kvd-closed", &KV_MANIFEST);
+    for args in [vec!["show", kvd.to_str().unwrap()], vec!["check", "--unset", kvd.to_str().unwrap()]] {
+        let mut child =
+            Command::new(COMMAND).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take()); // closed before the command writes
+        let output = child.wait_with_output().unwrap();
+        assert!(!text(&output.stderr).contains("panicked"), "{args:?}: {}", text(&output.stderr));
+        assert!(matches!(output.status.code(), Some(0..=2)), "{args:?}: {:?}", output.status);
+    }
+}
+
+#[test]
+fn completions_are_generated_for_the_shells() {
+    let output = run(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("platform-gate"));
+}
