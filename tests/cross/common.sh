@@ -19,8 +19,8 @@ install() {
     echo "installing ${#missing[@]} packages: ${missing[*]}"
     local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     # `update` may complain about indexes unrelated to these packages; the install is what must work.
-    $sudo apt-get update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
   # -Zbuild-std needs the std source of exactly the compiler's version.
   local release source

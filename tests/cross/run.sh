@@ -16,7 +16,9 @@
 # Installs what it needs itself (root, apt): about 850 MB of packages, and about 100 MB (indexes
 # included) fetched into target/cross-tools and unpacked there.
 #
-# Usage: tests/cross/run.sh
+# Usage: tests/cross/run.sh [--prepare-only]
+#   --prepare-only: install and fetch what the targets need, build and run nothing (.ci/run does this
+#   while its first steps compile).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -216,6 +218,15 @@ command -v node > /dev/null || packages+=(nodejs)
 began=$(date +%s)
 install "${packages[@]}"
 echo "cross: $(/usr/bin/rustc -V), $(qemu-aarch64 --version | head -1); packages ready in $(( $(date +%s) - began ))s"
+if [ "${1:-}" = --prepare-only ]; then
+  prepare_loongarch64
+  prepare_musl x86_64
+  prepare_musl aarch64
+  prepare_wine
+  env "${wine_env[@]}" wineserver --kill 2> /dev/null || true
+  echo "cross: prepared in $(( $(date +%s) - began ))s"
+  exit 0
+fi
 work=$(mktemp -d)
 stop_wineserver="" check_lane=""
 cleanup() {
@@ -229,8 +240,12 @@ prepare_gate_command
 # The compile-only targets share nothing with the others but the compiler, so they are checked in
 # a second lane beside the run-time builds, in a target directory of their own: one -Zbuild-std
 # build alone keeps only about 1.3 of this machine's 2 cores busy. Results are read after the runs.
+# Then it builds the run-time targets whose tools are at hand, from the end of the list, while the
+# main lane builds and runs them from the start: each target has a
+# directory of its own, so the lanes wait for each other only on the one both reach, which the second
+# finds built. The runs stay in the main lane, in order.
 check_targets() {
-  local row triple crates arch os started result
+  local row triple crates arch os started result how i
   for row in "${CHECKS[@]}"; do
     IFS='|' read -r triple crates arch os <<< "$row"
     started=$(date +%s) result=FAIL
@@ -239,6 +254,20 @@ check_targets() {
       result=ok
     fi
     echo "$result $(( $(date +%s) - started ))" > "$work/$triple.result"
+  done
+  for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do
+    IFS='|' read -r triple _ how _ _ _ check_by _ <<< "${TARGETS[$i]}"
+    # Not the host's (built at once), Windows's (its lane sets up wine) or the platform check's
+    # build, nor a target whose tools are not yet fetched (the main lane fetches them).
+    case "$how" in
+      qemu-* | node) ;;
+      loongarch64) [ -x "$tools/loong64/qemu/usr/bin/qemu-loongarch64" ] || continue ;;
+      musl\ *) [ -e "$tools/musl-${how#musl }/libunwind.a" ] || continue ;;
+      *) continue ;;
+    esac
+    [ "$check_by" = arch ] || continue
+    (prepare "$how"; BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$target_dir/$triple") \
+      > "$work/prebuild-$triple.log" 2>&1 || true
   done
 }
 check_targets &
@@ -257,9 +286,8 @@ for row in "${TARGETS[@]}"; do
   echo "== $triple ($shown_platform)"
   prepare "$how"
   started=$(date +%s)
-  # The host's build gets a directory of its own: its proc macros differ from those of a -Zbuild-std
-  # build, and sharing one directory would rebuild them for each on every run.
-  dir=$target_dir; [ "$how" != host ] || dir=$target_dir/host
+  # A directory for each target, so that the second lane's builds wait only for their own target's.
+  dir=$target_dir/$triple
   if ! BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$dir" build "${features[@]}"; then
     echo "  FAIL build"; failures=$((failures + 1))
     table+=("| \`$triple\` | $shown_platform | $status | $proof | build failed | FAIL |"); continue
