@@ -41,6 +41,15 @@ members = ["plain", "gated", "unstable-here", "identity-attr", "identity"]
 resolver = "3"
 [profile.release]
 debug = "line-tables-only"   # function names for callgrind; `strip` removes them for the size
+# Both attributes are path dependencies here, which Cargo compiles incrementally; from crates.io, as
+# users get them, they are not, and that costs their clean build about 0.25 s each. Built as users
+# build them; the programs themselves stay incremental, as a user's own crate is.
+[profile.dev.package.platform-gate]
+incremental = false
+[profile.dev.package.platform-gate-macros]
+incremental = false
+[profile.dev.package.identity-attr]
+incremental = false
 EOF
 crate() { # crate NAME DEPENDENCIES MAIN
   mkdir -p "$1/src"

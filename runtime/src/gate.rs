@@ -52,6 +52,7 @@ impl Gate {
     /// If `variable` is not a portable variable name (ASCII letters, digits and `_`, not starting
     /// with a digit), which some shell or supervisor could not set. In a `const` this is a compile
     /// error.
+    #[inline]
     pub const fn new(program: &'static str, variable: &'static str) -> Gate {
         Gate::for_package(program, None).with_variable(variable)
     }
@@ -60,6 +61,7 @@ impl Gate {
     /// with the variable derived from the package name (see [`Gate::variable_name`]), etcd's
     /// matrix and etcd's policy. `#[platform_gated]` starts from
     /// `Gate::for_package(env!("CARGO_PKG_NAME"), option_env!("CARGO_BIN_NAME"))`.
+    #[inline]
     pub const fn for_package(package: &'static str, binary: Option<&'static str>) -> Gate {
         let program = match binary {
             Some(binary) => binary,
@@ -79,6 +81,7 @@ impl Gate {
     /// # Panics
     ///
     /// As [`Gate::new`].
+    #[inline]
     pub const fn with_variable(self, variable: &'static str) -> Gate {
         assert!(
             is_portable_variable_name(variable),
@@ -92,47 +95,56 @@ impl Gate {
     }
 
     /// The gate with this support matrix.
+    #[inline]
     pub const fn with_matrix(self, matrix: Matrix) -> Gate {
         Gate { matrix, ..self }
     }
 
     /// The gate with this policy, in place of etcd's policy and the build's
     /// [`Packager::FROM_BUILD`].
+    #[inline]
     pub const fn with_policy(self, policy: Policy) -> Gate {
         Gate { policy, ..self }
     }
 
     /// The gate with its policy's check set to `check`.
+    #[inline]
     pub const fn with_check(self, check: Check) -> Gate {
         Gate { policy: self.policy.with_check(check), ..self }
     }
 
     /// The gate with its policy's lowest status that starts by itself set to `allow`.
+    #[inline]
     pub const fn with_allow(self, allow: Allow) -> Gate {
         Gate { policy: self.policy.with_allow(allow), ..self }
     }
 
     /// The gate with its policy's exit code set to `exit_code`.
+    #[inline]
     pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Gate {
         Gate { policy: self.policy.with_exit_code(exit_code), ..self }
     }
 
     /// The name messages call the program by.
+    #[inline]
     pub const fn program(&self) -> &'static str {
         self.program
     }
 
     /// The support matrix.
+    #[inline]
     pub const fn matrix(&self) -> &Matrix {
         &self.matrix
     }
 
     /// The policy.
+    #[inline]
     pub const fn policy(&self) -> Policy {
         self.policy
     }
 
     /// Where the override variable's name comes from, for `const` code (the manifest).
+    #[inline]
     pub(crate) const fn variable(&self) -> Variable {
         self.variable
     }
@@ -155,6 +167,7 @@ impl Gate {
     }
 
     /// Whether the platform this code was compiled for starts without consulting the variable.
+    #[inline]
     pub const fn passes_by_itself(&self) -> bool {
         self.policy.passes(&self.matrix, Platform::CURRENT)
     }
@@ -168,6 +181,7 @@ impl Gate {
     /// First, where no check ran before std started (a platform without that hook), it checks
     /// that this CPU has what this crate was compiled to assume (see [`crate::CpuCheck`]); the
     /// attribute checks what `main`'s own crate assumed beyond that.
+    #[inline]
     pub fn enforce(&self) {
         const LEFT: Rows = crate::cpu::left_for_main(&BUILD_FLAGS);
         if !LEFT.is_empty() {

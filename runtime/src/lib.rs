@@ -184,11 +184,13 @@ pub mod __private {
 
     impl Prepared {
         /// The length of the gate's manifest, the array [`Prepared::manifest`] fills.
+        #[inline]
         pub const fn manifest_len(&self) -> usize {
             crate::manifest::len(&self.gate, &self.build)
         }
 
         /// The gate's manifest (see [`crate::manifest`]), for the static the attribute emits.
+        #[inline]
         pub const fn manifest<const N: usize>(&self) -> [u8; N] {
             crate::manifest::write(&self.gate, &self.build)
         }
@@ -199,6 +201,7 @@ pub mod __private {
     /// program's entry point, at the crate root, or it would never run first. `cpu_features` is
     /// [`target_feature_flags!`] expanded in `main`'s crate, with its flags; `crate_version` is its
     /// package's version, for the manifest.
+    #[inline]
     pub const fn prepare(
         gate: Gate,
         module_path: &str,
@@ -224,6 +227,7 @@ pub mod __private {
         }
     }
 
+    #[inline]
     const fn contains_path_separator(path: &str) -> bool {
         let bytes = path.as_bytes();
         let mut i = 0;
@@ -238,6 +242,7 @@ pub mod __private {
 
     /// The name messages call the program by: the Cargo binary's, else the package's, else the
     /// crate's (`module_path!()` at the crate root), for builds without Cargo.
+    #[inline]
     pub const fn program_name(
         binary: Option<&'static str>,
         package: Option<&'static str>,
@@ -268,6 +273,7 @@ pub mod __private {
     }
 
     /// An exit code the macro has already checked to be in 1..=255.
+    #[inline]
     pub const fn exit_code(code: u8) -> NonZeroU8 {
         match NonZeroU8::new(code) {
             Some(code) => code,

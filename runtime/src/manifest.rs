@@ -40,6 +40,7 @@ pub(crate) struct Build {
 
 /// The manifest of `gate`, in an array of `N` bytes: `N` must be [`len`]'s answer for the same
 /// arguments, which the attribute computes first.
+#[inline]
 pub(crate) const fn write<const N: usize>(gate: &Gate, build: &Build) -> [u8; N] {
     let out = encode(Out { bytes: [0; N], len: 0 }, gate, build);
     assert!(out.len == N, "the manifest's length changed between two evaluations");
@@ -47,6 +48,7 @@ pub(crate) const fn write<const N: usize>(gate: &Gate, build: &Build) -> [u8; N]
 }
 
 /// The length of the manifest of `gate`.
+#[inline]
 pub(crate) const fn len(gate: &Gate, build: &Build) -> usize {
     encode(Out { bytes: [], len: 0 }, gate, build).len
 }
@@ -59,6 +61,7 @@ struct Out<const N: usize> {
 }
 
 impl<const N: usize> Out<N> {
+    #[inline]
     const fn byte(&mut self, byte: u8) {
         if self.len < N {
             self.bytes[self.len] = byte;
@@ -66,12 +69,14 @@ impl<const N: usize> Out<N> {
         self.len += 1;
     }
 
+    #[inline]
     const fn u16(&mut self, value: usize) {
         assert!(value <= u16::MAX as usize, "a manifest's string or list is longer than 65,535");
         self.byte(value as u8);
         self.byte((value >> 8) as u8);
     }
 
+    #[inline]
     const fn bytes(&mut self, bytes: &[u8]) {
         let mut i = 0;
         while i < bytes.len() {
@@ -80,12 +85,14 @@ impl<const N: usize> Out<N> {
         }
     }
 
+    #[inline]
     const fn str(&mut self, text: &str) {
         self.u16(text.len());
         self.bytes(text.as_bytes());
     }
 
     /// Writes `value` as a u32 at `at`, which was reserved.
+    #[inline]
     const fn u32_at(&mut self, at: usize, value: u32) {
         let mut i = 0;
         while i < 4 {
@@ -97,6 +104,7 @@ impl<const N: usize> Out<N> {
     }
 }
 
+#[inline]
 const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> Out<N> {
     out.bytes(&MAGIC);
     out.byte(FORMAT);
@@ -169,6 +177,7 @@ const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> 
 }
 
 /// The variable's name as the gate derives it: [`Gate::variable_name`], at compile time.
+#[inline]
 const fn variable_name<const N: usize>(out: &mut Out<N>, gate: &Gate) {
     match gate.variable() {
         Variable::Named(name) => out.str(name),
@@ -186,6 +195,7 @@ const fn variable_name<const N: usize>(out: &mut Out<N>, gate: &Gate) {
     }
 }
 
+#[inline]
 const fn packager<const N: usize>(out: &mut Out<N>, packager: Option<Packager>) {
     let Some(packager) = packager else {
         out.str("");
@@ -210,6 +220,7 @@ const fn packager<const N: usize>(out: &mut Out<N>, packager: Option<Packager>) 
 }
 
 /// The names of `rows` of this target's family's table.
+#[inline]
 const fn features<const N: usize>(out: &mut Out<N>, rows: Rows) {
     let table = crate::cpu::this_family().table();
     let mut count = 0;
@@ -229,6 +240,7 @@ const fn features<const N: usize>(out: &mut Out<N>, rows: Rows) {
 }
 
 /// The byte a check is written as; [`check_from_code`] reads it.
+#[inline]
 pub(crate) const fn check_code(check: Check) -> u8 {
     match check {
         Check::Arch => 0,
@@ -237,6 +249,7 @@ pub(crate) const fn check_code(check: Check) -> u8 {
 }
 
 /// The byte an allow is written as.
+#[inline]
 pub(crate) const fn allow_code(allow: Allow) -> u8 {
     match allow {
         Allow::Stable => 0,
@@ -245,6 +258,7 @@ pub(crate) const fn allow_code(allow: Allow) -> u8 {
 }
 
 /// The byte a status is written as: its rank.
+#[inline]
 pub(crate) const fn status_code(status: Status) -> u8 {
     status.rank()
 }
@@ -257,6 +271,7 @@ pub(crate) const fn status_code(status: Status) -> u8 {
 /// assert_eq!(check_from_code(1), Some(Check::Platform));
 /// assert_eq!(check_from_code(2), None);
 /// ```
+#[inline]
 pub const fn check_from_code(code: u8) -> Option<Check> {
     match code {
         0 => Some(Check::Arch),
@@ -273,6 +288,7 @@ pub const fn check_from_code(code: u8) -> Option<Check> {
 /// assert_eq!(allow_from_code(0), Some(Allow::Stable));
 /// assert_eq!(allow_from_code(9), None);
 /// ```
+#[inline]
 pub const fn allow_from_code(code: u8) -> Option<Allow> {
     match code {
         0 => Some(Allow::Stable),
@@ -289,6 +305,7 @@ pub const fn allow_from_code(code: u8) -> Option<Allow> {
 /// assert_eq!(status_from_code(2), Some(Status::Stable));
 /// assert_eq!(status_from_code(3), None);
 /// ```
+#[inline]
 pub const fn status_from_code(code: u8) -> Option<Status> {
     match code {
         0 => Some(Status::Unstable),
@@ -307,6 +324,7 @@ pub const fn status_from_code(code: u8) -> Option<Status> {
 /// assert_eq!(crc32(b"123456789", 0, 9), 0xcbf4_3926); // the standard check value
 /// assert_eq!(crc32(b"..123456789..", 2, 11), 0xcbf4_3926);
 /// ```
+#[inline]
 pub const fn crc32(bytes: &[u8], start: usize, end: usize) -> u32 {
     let mut crc = !0u32;
     let mut i = start;
@@ -380,6 +398,7 @@ cfg_split! {
 /// assert!(is_portable_variable_name("KVD_UNSUPPORTED_ARCH"));
 /// assert!(!is_portable_variable_name("KVD=1"));
 /// ```
+#[inline]
 pub const fn is_portable_variable_name(name: &str) -> bool {
     crate::names::is_portable_variable_name(name)
 }
@@ -393,6 +412,7 @@ pub const fn is_portable_variable_name(name: &str) -> bool {
 /// assert!(is_one_line("Needs 4 GiB of memory."));
 /// assert!(!is_one_line("first\nsecond"));
 /// ```
+#[inline]
 pub const fn is_one_line(text: &str) -> bool {
     crate::names::first_forbidden_character(text).is_none()
 }

@@ -32,6 +32,7 @@ pub enum Status {
 
 impl Status {
     /// The word a matrix shows: `Stable`, `Experimental`, `Unstable`.
+    #[inline]
     pub const fn proper_name(self) -> &'static str {
         match self {
             Status::Stable => "Stable",
@@ -41,6 +42,7 @@ impl Status {
     }
 
     /// Ordering for `const` code: `Unstable < Experimental < Stable`.
+    #[inline]
     pub const fn rank(self) -> u8 {
         self as u8
     }
@@ -79,6 +81,7 @@ pub struct Row {
 
 impl Row {
     /// A row with no maintainers and no note.
+    #[inline]
     pub const fn new(arch: Arch, os: Os, status: Status) -> Row {
         Row { platform: Platform::new(arch, os), status, maintainers: &[], note: None }
     }
@@ -89,6 +92,7 @@ impl Row {
     ///
     /// If a name holds a control character or a bidirectional override, as for
     /// [`Row::with_note`]. In a `const` this is a compile error.
+    #[inline]
     pub const fn maintained_by(self, maintainers: &'static [&'static str]) -> Row {
         let mut i = 0;
         while i < maintainers.len() {
@@ -107,6 +111,7 @@ impl Row {
     /// If the note holds a control character (a newline, an escape) or a bidirectional override,
     /// which would let it forge lines of the refusal or reorder what the operator reads. In a
     /// `const` this is a compile error.
+    #[inline]
     pub const fn with_note(self, note: &'static str) -> Row {
         if first_forbidden_character(note).is_some() {
             panic!("a note must be one line, without control characters or bidirectional overrides");
@@ -125,11 +130,13 @@ impl Row {
     }
 
     /// Who maintains the platform, as the matrix names them.
+    #[inline]
     pub const fn maintainers(&self) -> &'static [&'static str] {
         self.maintainers
     }
 
     /// The note for operators on this platform, if any.
+    #[inline]
     pub const fn note(&self) -> Option<&'static str> {
         self.note
     }
@@ -176,6 +183,7 @@ impl Matrix {
     /// # Panics
     ///
     /// If two rows rate the same platform. In a `const` this is a compile error.
+    #[inline]
     pub const fn new(rows: &'static [Row]) -> Matrix {
         let mut i = 0;
         while i < rows.len() {
@@ -241,6 +249,7 @@ impl Matrix {
     /// let table = platform_gate::Matrix::ETCD.to_markdown();
     /// assert!(table.contains("| ppc64le | Linux | Stable | etcd maintainers, @mkumatag |"));
     /// ```
+    #[inline]
     pub fn to_markdown(&self) -> String {
         let mut out =
             String::from("| Architecture | Operating System | Status | Maintainers |\n|---|---|---|---|\n");
@@ -279,6 +288,7 @@ impl Matrix {
 
 impl Default for Matrix {
     /// etcd's matrix, [`Matrix::ETCD`].
+    #[inline]
     fn default() -> Matrix {
         Matrix::ETCD
     }

@@ -43,6 +43,7 @@ impl Packager {
     ///
     /// If the name is empty or holds a control character, or an item of the list names no
     /// architecture. In a `const` this is a compile error.
+    #[inline]
     pub const fn new(name: &'static str, architectures: &'static str) -> Packager {
         if name.trim_ascii().is_empty() || first_forbidden_character(name).is_some() {
             panic!("a packager's name must be one line of text, such as \"Alpine Linux\"");
@@ -57,6 +58,7 @@ impl Packager {
     }
 
     /// Who packaged the build.
+    #[inline]
     pub const fn name(&self) -> &'static str {
         self.name
     }
@@ -67,6 +69,7 @@ impl Packager {
     }
 
     /// The architectures the packager supports, each once, in the order of the list.
+    #[inline]
     pub fn architectures(&self) -> Vec<Arch> {
         Arch::ALL.iter().copied().filter(|&arch| self.supports(arch)).collect()
     }
@@ -75,6 +78,7 @@ impl Packager {
 const UNKNOWN: &str = "`, which is no architecture; use Go or Rust names, such as loong64 or riscv64";
 
 /// The packager the build environment names; its mistakes stop the build with what to fix.
+#[inline]
 const fn from_build(name: Option<&'static str>, architectures: Option<&'static str>) -> Option<Packager> {
     let Some(architectures) = architectures else {
         // A packager's name alone vouches for nothing: a distribution may set it for every build.
@@ -101,11 +105,13 @@ struct Composed {
 }
 
 impl Composed {
+    #[inline]
     const fn new() -> Composed {
         Composed { bytes: [0; 256], len: 0 }
     }
 
     /// Appends `text` whole, or `...` where it would not fit.
+    #[inline]
     const fn push(mut self, text: &str) -> Composed {
         let (text, fits) = match self.len + text.len() <= self.bytes.len() - 3 {
             true => (text.as_bytes(), true),
@@ -120,6 +126,7 @@ impl Composed {
         self
     }
 
+    #[inline]
     const fn as_str(&self) -> &str {
         match core::str::from_utf8(self.bytes.split_at(self.len).0) {
             Ok(text) => text,

@@ -31,6 +31,7 @@ impl Platform {
     pub const CURRENT: Platform = Platform { arch: Arch::compiled_for(), os: Os::compiled_for() };
 
     /// The platform of `arch` running `os`.
+    #[inline]
     pub const fn new(arch: Arch, os: Os) -> Platform {
         Platform { arch, os }
     }

@@ -75,32 +75,38 @@ impl Policy {
         Policy { check: Check::Arch, allow: Allow::Stable, exit_code: NonZeroU8::MIN, packager: None };
 
     /// The policy with this check.
+    #[inline]
     pub const fn with_check(self, check: Check) -> Policy {
         Policy { check, ..self }
     }
 
     /// The policy with this lowest status that starts by itself.
+    #[inline]
     pub const fn with_allow(self, allow: Allow) -> Policy {
         Policy { allow, ..self }
     }
 
     /// The policy with this exit code for a refusal.
+    #[inline]
     pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Policy {
         Policy { exit_code, ..self }
     }
 
     /// The policy with a packager who supports this build on further architectures (see
     /// [`Packager`]); gates start from [`Packager::FROM_BUILD`].
+    #[inline]
     pub const fn with_packager(self, packager: Option<Packager>) -> Policy {
         Policy { packager, ..self }
     }
 
     /// What the matrix is asked about.
+    #[inline]
     pub const fn check(self) -> Check {
         self.check
     }
 
     /// The lowest status that starts by itself.
+    #[inline]
     pub const fn allow(self) -> Allow {
         self.allow
     }
@@ -111,6 +117,7 @@ impl Policy {
     }
 
     /// The packager who supports this build beyond the matrix, if any.
+    #[inline]
     pub const fn packager(self) -> Option<Packager> {
         self.packager
     }

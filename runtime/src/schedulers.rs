@@ -31,6 +31,7 @@ impl Matrix {
     /// matrix's order: under [`Check::Arch`] each admitted architecture on any OS, under
     /// [`Check::Platform`] each admitted (architecture, OS) row; and the policy's packager's
     /// architectures, on any OS.
+    #[inline]
     pub fn schedule(&self, policy: Policy) -> Schedule {
         let mut schedule = Schedule { starting: Vec::new() };
         for row in self.rows() {
@@ -60,6 +61,7 @@ impl Matrix {
     /// assert!(affinity.contains("- key: kubernetes.io/arch\n"));
     /// assert!(affinity.contains("values: [amd64, ppc64le]\n"));
     /// ```
+    #[inline]
     pub fn kubernetes_node_affinity(&self, policy: Policy) -> Option<String> {
         self.schedule(policy).kubernetes_node_affinity()
     }
@@ -71,12 +73,14 @@ impl Matrix {
     ///
     /// assert_eq!(Matrix::ETCD.docker_platforms(Policy::DEFAULT), "linux/amd64,linux/ppc64le");
     /// ```
+    #[inline]
     pub fn docker_platforms(&self, policy: Policy) -> String {
         self.schedule(policy).docker_platforms()
     }
 }
 
 impl Schedule {
+    #[inline]
     fn add(&mut self, entry: (Arch, Option<Os>)) {
         if !self.starting.contains(&entry) {
             self.starting.push(entry);
@@ -84,12 +88,14 @@ impl Schedule {
     }
 
     /// Whether no platform is in the schedule.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.starting.is_empty()
     }
 
     /// The platforms in both schedules, in `self`'s order: an architecture on any OS in one and
     /// on one OS in the other is on that OS.
+    #[inline]
     pub fn intersection(&self, other: &Schedule) -> Schedule {
         let mut both = Schedule { starting: Vec::new() };
         for &(arch, os) in &self.starting {
@@ -111,6 +117,7 @@ impl Schedule {
     /// `kubernetes.io/arch` (whose values are Go's names, as the matrix's are) and, for
     /// architectures on one OS ([`Check::Platform`]), `kubernetes.io/os`. `None` when the
     /// schedule is empty.
+    #[inline]
     pub fn kubernetes_node_affinity(&self) -> Option<String> {
         if self.starting.is_empty() {
             return None;
@@ -140,6 +147,7 @@ impl Schedule {
     /// The `--platform` list for `docker buildx build`: `os/arch` for each platform of the
     /// schedule. Containers run on Linux and Windows, so an architecture on any OS is listed on
     /// Linux, and other systems are left out. Empty when no platform qualifies.
+    #[inline]
     pub fn docker_platforms(&self) -> String {
         let mut platforms: Vec<String> = Vec::new();
         for &(arch, os) in &self.starting {
@@ -156,6 +164,7 @@ impl Schedule {
 }
 
 /// One `matchExpressions` entry: `key In [values]`.
+#[inline]
 fn expression(key: &str, values: &[&str]) -> String {
     format!(
         "            - key: {key}\n              operator: In\n              values: [{}]\n",

@@ -35,20 +35,24 @@ pub(crate) struct Rows {
 impl Rows {
     pub(crate) const EMPTY: Rows = Rows { low: 0, high: 0 };
 
+    #[inline]
     pub(crate) const fn is_empty(self) -> bool {
         self.low == 0 && self.high == 0
     }
 
+    #[inline]
     pub(crate) const fn without(self, other: Rows) -> Rows {
         Rows { low: self.low & !other.low, high: self.high & !other.high }
     }
 
+    #[inline]
     pub(crate) const fn union(self, other: Rows) -> Rows {
         Rows { low: self.low | other.low, high: self.high | other.high }
     }
 
     /// The set with row `row` added: for `const` code and tests, never the refusal path (it
     /// shifts by a variable).
+    #[inline]
     pub(crate) const fn with(self, row: usize) -> Rows {
         if row < 64 {
             Rows { low: self.low | 1 << row, high: self.high }
@@ -57,6 +61,7 @@ impl Rows {
         }
     }
 
+    #[inline]
     pub(crate) const fn contains(self, row: usize) -> bool {
         if row < 64 { self.low & 1 << row != 0 } else { self.high & 1 << (row - 64) != 0 }
     }
@@ -89,6 +94,7 @@ pub struct CpuFeatures {
 impl CpuFeatures {
     /// The features `arch` can have that `names` name; `None` if `arch` has no table or a name
     /// is not a feature the gate knows for it.
+    #[inline]
     pub fn from_names(arch: Arch, names: &[&str]) -> Option<CpuFeatures> {
         let family = family(arch)?;
         let mut rows = Rows::EMPTY;
@@ -99,6 +105,7 @@ impl CpuFeatures {
     }
 
     /// Every feature the gate checks on `arch`; `None` if `arch` has no table.
+    #[inline]
     pub fn all(arch: Arch) -> Option<CpuFeatures> {
         let family = family(arch)?;
         let rows = (0..family.table().len()).fold(Rows::EMPTY, Rows::with);
@@ -115,22 +122,26 @@ impl CpuFeatures {
     /// let (name, why) = CpuFeatures::unchecked(Arch::X86_64).find(|(name, _)| *name == "sse2").unwrap();
     /// assert!(why.contains("baseline"), "{name}: {why}");
     /// ```
+    #[inline]
     pub fn unchecked(arch: Arch) -> impl Iterator<Item = (&'static str, &'static str)> {
         let family = family(arch);
         UNCHECKED.iter().filter(move |(of, ..)| Some(*of) == family).map(|(_, name, why)| (*name, *why))
     }
 
     /// The features of x86-64 microarchitecture level `level` (2, 3 or 4; 1 is the baseline).
+    #[inline]
     pub const fn x86_64_level(level: u8) -> CpuFeatures {
         CpuFeatures { family: Family::X86, rows: level_rows(level) }
     }
 
     /// Whether the set is empty.
+    #[inline]
     pub const fn is_empty(self) -> bool {
         self.rows.is_empty()
     }
 
     /// The features of `self` that `other` lacks.
+    #[inline]
     pub const fn without(self, other: CpuFeatures) -> CpuFeatures {
         CpuFeatures { family: self.family, rows: self.rows.without(other.rows) }
     }
@@ -140,23 +151,27 @@ impl CpuFeatures {
     /// # Panics
     ///
     /// If the two sets are of different families (x86 and aarch64).
+    #[inline]
     pub const fn with(self, other: CpuFeatures) -> CpuFeatures {
         assert!(self.family as u8 == other.family as u8, "features of two architecture families");
         CpuFeatures { family: self.family, rows: self.rows.union(other.rows) }
     }
 
     /// Whether every feature of `other` is in the set.
+    #[inline]
     pub const fn contains(self, other: CpuFeatures) -> bool {
         other.rows.without(self.rows).is_empty()
     }
 
     /// The features' `target_feature` names, in the table's order (x86-64 levels first).
+    #[inline]
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         let table = self.family.table();
         (0..table.len()).filter(move |&row| self.rows.contains(row)).map(move |row| table[row].name)
     }
 
     /// The highest x86-64 level whose features are all in the set: 1 (the baseline) to 4.
+    #[inline]
     pub fn level(self) -> u8 {
         refuse::level_of(self.rows)
     }
@@ -164,6 +179,7 @@ impl CpuFeatures {
     /// What this CPU has of the features the gate knows for the architecture this code was
     /// compiled for, read as the gate reads it; `None` where the gate cannot read this CPU (see
     /// the README's CPU section).
+    #[inline]
     pub fn of_this_cpu() -> Option<CpuFeatures> {
         let family = family(crate::Platform::CURRENT.arch)?;
         let all = (0..family.table().len()).fold(Rows::EMPTY, Rows::with);
@@ -171,6 +187,7 @@ impl CpuFeatures {
     }
 
     /// No features of `arch`'s family; `None` if `arch` has no table.
+    #[inline]
     pub fn none(arch: Arch) -> Option<CpuFeatures> {
         Some(CpuFeatures { family: family(arch)?, rows: Rows::EMPTY })
     }
@@ -182,6 +199,7 @@ pub(crate) const NAMES_PROGRAM_FILE: bool = sys::NAMES_PROGRAM_FILE;
 
 /// The highest x86-64 level all of whose features are in `rows`, at compile time (the refusal
 /// path has its own, `refuse::level_of`, which obeys that path's rules).
+#[inline]
 pub(crate) const fn const_level_of(rows: Rows) -> u8 {
     let mut level = 1;
     while level < 4 && level_rows(level + 1).without(rows).is_empty() {
@@ -224,6 +242,7 @@ const TARGET_BASELINE: Rows = {
 /// table: `flags` holds `cfg!(target_feature = ...)` for every row of the tables (x86, then
 /// aarch64) as some crate was compiled. Only this target's family counts, and nothing where this
 /// build cannot read the hardware: then every check compiles away.
+#[inline]
 pub(crate) const fn assumed(flags: &[bool]) -> Rows {
     assert!(
         flags.len() == X86_FEATURES.len() + AARCH64_FEATURES.len(),
@@ -256,12 +275,14 @@ pub(crate) const ASSUMED_BY_RUNTIME: Rows = assumed(&BUILD_FLAGS);
 
 /// What `main`'s crate assumed (`flags`, its `cfg!`s) that is left to check in `main`: everything
 /// the early check has not already checked before std started.
+#[inline]
 pub(crate) const fn left_for_main(flags: &[bool]) -> Rows {
     let assumed = assumed(flags);
     if early::INSTALLED { assumed.without(ASSUMED_BY_RUNTIME) } else { assumed }
 }
 
 /// What the check before std starts checks: nothing where it is not installed.
+#[inline]
 pub(crate) const fn checked_before_start() -> Rows {
     if early::INSTALLED { ASSUMED_BY_RUNTIME } else { Rows::EMPTY }
 }
@@ -283,6 +304,7 @@ const fn family(arch: Arch) -> Option<Family> {
 }
 
 /// The x86 rows of levels 2 to `level`.
+#[inline]
 const fn level_rows(level: u8) -> Rows {
     let mut rows = Rows::EMPTY;
     let mut row = 0;
@@ -329,6 +351,7 @@ impl CpuCheck {
     /// # Panics
     ///
     /// If the two sets are not of `arch`'s family.
+    #[inline]
     pub fn new(arch: Arch, assumed: CpuFeatures, present: CpuFeatures) -> CpuCheck {
         let family = family(arch);
         assert!(
@@ -339,17 +362,20 @@ impl CpuCheck {
     }
 
     /// What the build assumed and the CPU lacks.
+    #[inline]
     pub const fn missing(&self) -> CpuFeatures {
         self.assumed.without(self.present)
     }
 
     /// Whether the CPU has everything the build assumed.
+    #[inline]
     pub const fn passes(&self) -> bool {
         self.missing().is_empty()
     }
 
     /// The refusal the gate prints in `main`, or `None` where the CPU has everything. `variable`
     /// is the override variable's name, which the refusal says cannot help.
+    #[inline]
     pub fn message(&self, program: &str, variable: &str) -> Option<String> {
         self.render(program.as_bytes(), Some(variable))
     }
@@ -370,12 +396,14 @@ impl CpuCheck {
     /// let unnamed = check.message_before_start(None).unwrap();
     /// assert!(unnamed.starts_with("error: this program will not start on this CPU"));
     /// ```
+    #[inline]
     pub fn message_before_start(&self, program_file_name: Option<&[u8]>) -> Option<String> {
         self.render(program_file_name.unwrap_or(refuse::UNNAMED_PROGRAM.as_bytes()), None)
     }
 
     /// The refusal for `program` (its bytes shown as printable ASCII) and `variable` (empty:
     /// unnamed), rendered by the code the gate runs.
+    #[inline]
     fn render(&self, program: &[u8], variable: Option<&str>) -> Option<String> {
         if self.passes() {
             return None;

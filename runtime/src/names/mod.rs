@@ -49,6 +49,7 @@ pub(crate) const fn list_names(list: &str, arch: Arch) -> bool {
 }
 
 /// The first non-empty item of the comma-separated `list` that names no architecture, if any.
+#[inline]
 pub(crate) const fn first_unknown_architecture(list: &str) -> Option<&str> {
     let mut rest = Some(list);
     while let Some(list) = rest {
@@ -71,6 +72,7 @@ const fn utf8(bytes: &[u8]) -> &str {
 
 /// Whether `name` is a portable environment variable name: ASCII letters, digits and `_`, not
 /// starting with a digit (POSIX's portable set). Shells, systemd and Kubernetes can all set it.
+#[inline]
 pub(crate) const fn is_portable_variable_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     if bytes.is_empty() || bytes[0].is_ascii_digit() {
@@ -90,6 +92,7 @@ pub(crate) const fn is_portable_variable_name(name: &str) -> bool {
 /// every other character becomes `_`, and a leading digit gets one before it. (`MY ARCH` gives
 /// `MY_ARCH`, `KV_ARCH=arm64` gives `KV_ARCH`.)
 #[allow(dead_code)] // Only the macro crate suggests names.
+#[inline]
 pub(crate) fn nearest_portable_variable_name(name: &str) -> String {
     let name = name.split(['=', '\0']).next().unwrap_or_default();
     let mut nearest: String =
@@ -103,11 +106,13 @@ pub(crate) fn nearest_portable_variable_name(name: &str) -> String {
 /// Whether `c` may not appear in a note or a maintainer's name, which refusals print: control
 /// characters (C0, DEL, C1), which can start a new line or drive the terminal, and the
 /// bidirectional overrides, which reorder what the operator sees.
+#[inline]
 pub(crate) const fn is_forbidden_in_text(c: char) -> bool {
     matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The first character of `text` that [`is_forbidden_in_text`], if any.
+#[inline]
 pub(crate) const fn first_forbidden_character(text: &str) -> Option<char> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -201,6 +206,7 @@ macro_rules! name_table {
             }
 
             /// Further spellings operators use, beyond the Go and Rust ones (`i686` for `386`).
+            #[inline]
             pub const fn aliases(self) -> &'static [&'static str] {
                 match self {
                     $($Enum::$Variant => &[$($($alias),+)?],)*
@@ -227,6 +233,7 @@ macro_rules! name_table {
             }
 
             /// What `name` spells, in Go or Rust spelling (or an alias), ignoring ASCII case.
+            #[inline]
             pub const fn from_name(name: &str) -> Option<$Enum> {
                 let mut i = 0;
                 while i < $Enum::ALL.len() {
@@ -239,6 +246,7 @@ macro_rules! name_table {
             }
 
             /// `==` for `const` code: the same when the Go spellings are.
+            #[inline]
             pub const fn is(self, other: $Enum) -> bool {
                 $crate::names::same_ignoring_ascii_case(self.go_name(), other.go_name())
             }
