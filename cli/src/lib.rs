@@ -7,10 +7,9 @@
 //! ```no_run
 //! use std::ffi::OsStr;
 //! use platform_gate::CpuFeatures;
-//! use platform_gate_cli::{Start, read};
+//! use platform_gate_cli::{Start, read_file};
 //!
-//! let bytes = std::fs::read("/usr/bin/kvd")?;
-//! let manifests = read(&bytes)?;
+//! let manifests = read_file("/usr/bin/kvd".as_ref())?;
 //! let kvd = &manifests[0];
 //! let value = std::env::var_os(&kvd.variable);
 //! let prediction = kvd.predict(&Start {
@@ -32,7 +31,7 @@ mod predict;
 mod read;
 
 pub use crate::predict::{Prediction, RefusedBy, Start};
-pub use crate::read::{Cpu, Manifest, ReadError, read};
+pub use crate::read::{Cpu, FileError, Manifest, ReadError, read, read_file};
 
 use platform_gate::Schedule;
 

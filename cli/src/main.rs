@@ -114,11 +114,11 @@ fn manifests(path: &Path) -> Result<Vec<Manifest>, String> {
     if path.is_dir() {
         return Err(format!("{}: is a directory", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    if bytes.is_empty() {
+    let metadata = std::fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    if metadata.len() == 0 && metadata.is_file() {
         return Err(format!("{}: is empty", path.display()));
     }
-    platform_gate_cli::read(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+    platform_gate_cli::read_file(path).map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// The one manifest of `path` to act on: its only one, or the one `--program` names.

@@ -122,18 +122,102 @@ impl std::error::Error for ReadError {}
 /// that embeds gated binaries. An error if there is none, or if any is not a valid manifest: a
 /// reader must not act on part of what a file declares.
 pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
-    let mut manifests = Vec::new();
-    for offset in candidates(bytes) {
-        manifests.push(parse_at(bytes, offset)?);
-    }
+    let finder = magic_finder();
+    let manifests =
+        finder.find_iter(bytes).map(|offset| parse_at(bytes, offset)).collect::<Result<Vec<_>, _>>()?;
     if manifests.is_empty() {
         return Err(ReadError::NoManifest);
     }
     Ok(manifests)
 }
 
-/// Where the magic occurs in `bytes`.
-fn candidates(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+/// Why a file gave no manifests: it could not be read, or what it holds is not one.
+#[derive(Debug)]
+pub enum FileError {
+    /// Opening or reading the file failed.
+    Io(std::io::Error),
+    /// The file was read, and [`read`] would say this of it.
+    Manifest(ReadError),
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Io(error) => error.fmt(f),
+            FileError::Manifest(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<std::io::Error> for FileError {
+    fn from(error: std::io::Error) -> FileError {
+        FileError::Io(error)
+    }
+}
+
+/// [`read`] of the file at `path`, read a piece at a time: only the manifests are kept in memory,
+/// so a file of any size is read at about the speed of the disk or the page cache.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let mut file = std::fs::File::open(path)?;
+    let finder = magic_finder();
+    // The magic's start in the file, found in pieces of 1 MiB; each piece begins with the last
+    // bytes of the one before, too few for a whole magic, so that none is missed or found twice.
+    let mut offsets: Vec<u64> = Vec::new();
+    let mut buffer = vec![0; 1 << 20];
+    let (mut carried, mut start) = (0, 0u64);
+    loop {
+        let read = match file.read(&mut buffer[carried..]) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error.into()),
+        };
+        let filled = carried + read;
+        offsets.extend(finder.find_iter(&buffer[..filled]).map(|at| start + at as u64));
+        carried = filled.min(MAGIC.len() - 1);
+        buffer.copy_within(filled - carried..filled, 0);
+        start += (filled - carried) as u64;
+    }
+    let file_len = start + carried as u64;
+    let mut manifests = Vec::with_capacity(offsets.len());
+    for offset in offsets {
+        // The header, then as much of the body and checksum as it announces and the file holds.
+        let mut region = Vec::new();
+        file.seek(SeekFrom::Start(offset))?;
+        (&mut file).take(HEADER as u64).read_to_end(&mut region)?;
+        if let Some(length) = region.get(HEADER - 4..HEADER) {
+            let body = u64::from(u32::from_le_bytes([length[0], length[1], length[2], length[3]]));
+            (&mut file).take((body + 4).min(file_len - offset)).read_to_end(&mut region)?;
+        }
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        manifests.push(
+            parse_at(&region, 0)
+                .map(|manifest| Manifest { offset: at, ..manifest })
+                .map_err(|error| match error {
+                    ReadError::NewerFormat { format, .. } => ReadError::NewerFormat { offset: at, format },
+                    ReadError::Truncated { .. } => ReadError::Truncated { offset: at },
+                    ReadError::Corrupted { .. } => ReadError::Corrupted { offset: at },
+                    ReadError::Malformed { what, .. } => ReadError::Malformed { offset: at, what },
+                    ReadError::NoManifest => ReadError::NoManifest,
+                })
+                .map_err(FileError::Manifest)?,
+        );
+    }
+    if manifests.is_empty() {
+        return Err(FileError::Manifest(ReadError::NoManifest));
+    }
+    Ok(manifests)
+}
+
+/// The bytes of a manifest before its body: magic, version, length.
+const HEADER: usize = MAGIC.len() + 1 + 4;
+
+/// Finds the magic.
+fn magic_finder() -> memchr::memmem::Finder<'static> {
     // The magic is kept masked and unmasked at run time with a key the optimiser cannot see: a
     // copy of it in this program's data would be a false manifest in every binary that links this
     // reader (this command, a supervisor that is itself gated).
@@ -149,13 +233,7 @@ fn candidates(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     };
     let key = core::hint::black_box(KEY);
     let needle: Vec<u8> = MASKED.iter().map(|&byte| byte ^ key).collect();
-    let finder = memchr::memmem::Finder::new(&needle).into_owned();
-    let mut at = 0;
-    core::iter::from_fn(move || {
-        let found = at + finder.find(bytes.get(at..)?)?;
-        at = found + 1;
-        Some(found)
-    })
+    memchr::memmem::Finder::new(&needle).into_owned()
 }
 
 /// The manifest whose magic is at `offset`.

@@ -272,3 +272,31 @@ fn a_row_of_every_status_and_os_reads_back() {
     static EVERY_MANIFEST: [u8; EVERY_GATE.manifest_len()] = EVERY_GATE.manifest();
     assert_eq!(read(&EVERY_MANIFEST).unwrap()[0].matrix, EVERY);
 }
+
+#[test]
+fn a_file_read_in_pieces_gives_what_its_bytes_give() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let piece = 1 << 20;
+    // Manifests whose magic, header or body cross the reader's 1 MiB pieces; then one cut short.
+    for (case, at) in
+        [0, piece - 7, piece - 17, piece - 100, piece + 3, 3 * piece - 1].into_iter().enumerate()
+    {
+        let mut bytes = vec![0x55; at];
+        bytes.extend_from_slice(&KV_MANIFEST);
+        bytes.extend(vec![0xaa; 5000]);
+        bytes.extend_from_slice(&ETCD_MANIFEST);
+        let path = dir.join(format!("pieces-{case}"));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(platform_gate_cli::read_file(&path).unwrap(), read(&bytes).unwrap(), "at {at}");
+        bytes.truncate(bytes.len() - 30);
+        std::fs::write(&path, &bytes).unwrap();
+        let offset = at + KV_MANIFEST.len() + 5000;
+        assert_eq!(read(&bytes), Err(ReadError::Truncated { offset }));
+        match platform_gate_cli::read_file(&path) {
+            Err(platform_gate_cli::FileError::Manifest(error)) => {
+                assert_eq!(error, ReadError::Truncated { offset })
+            }
+            other => panic!("at {at}: {other:?}"),
+        }
+    }
+}
