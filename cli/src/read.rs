@@ -435,21 +435,25 @@ impl Body<'_> {
 
 /// An architecture in Go's spelling, as a manifest writes it.
 fn go_arch(name: &str) -> Result<Arch, String> {
-    match Arch::from_name(name) {
-        Some(arch) if arch.go_name() == name => Ok(arch),
-        _ => Err(format!(
-            "{name:?} is no architecture this reader (platform-gate-cli {}) knows",
-            env!("CARGO_PKG_VERSION")
-        )),
-    }
+    go_spelling(name, "architecture", Arch::from_name, Arch::go_name)
 }
 
 /// An OS in Go's spelling, as a manifest writes it.
 fn go_os(name: &str) -> Result<Os, String> {
-    match Os::from_name(name) {
-        Some(os) if os.go_name() == name => Ok(os),
+    go_spelling(name, "OS", Os::from_name, Os::go_name)
+}
+
+/// What `name` names, if it is that thing's Go spelling exactly.
+fn go_spelling<T: Copy>(
+    name: &str,
+    what: &str,
+    from_name: fn(&str) -> Option<T>,
+    go_name: fn(T) -> &'static str,
+) -> Result<T, String> {
+    match from_name(name) {
+        Some(named) if go_name(named) == name => Ok(named),
         _ => Err(format!(
-            "{name:?} is no OS this reader (platform-gate-cli {}) knows",
+            "{name:?} is no {what} this reader (platform-gate-cli {}) knows",
             env!("CARGO_PKG_VERSION")
         )),
     }
