@@ -7,8 +7,9 @@
 #   4. build time: the gated hello world and the same program under the emptiest syn-based attribute
 #      (an identity attribute on syn with default features, quote and proc-macro2), alternately, five
 #      times each, medians side by side: a clean debug build (and, from its `--timings`, our two
-#      crates' own compile times); the rebuild after editing `main`'s body, which a user waits for
-#      on every edit; and a clean `cargo check`, which editors and rust-analyzer pay;
+#      crates' own compile times); the rebuild after editing `main`'s body (three edits a round),
+#      which a user waits for on every edit; and a clean `cargo check`, which editors and
+#      rust-analyzer pay;
 #   5. the CPU check (x86_64 hosts): both hello worlds built for x86-64-v3, where the gate must read
 #      the CPU before starting, their instructions and sizes side by side.
 # Goals: at most 2 more instructions (what keeps the manifest in the binary), no getenv, at most 1 KiB
@@ -189,7 +190,7 @@ duration = {unit["name"]: unit["duration"] for unit in units}
 print(duration.get("platform-gate-macros", 0), duration.get("platform-gate", 0))
 PY
 }
-declare -A clean rebuild check
+declare -A clean rebuild check path
 macros_t=() runtime_t=()
 for round in $(seq 1 $rounds); do
   for package in gated identity; do
@@ -200,12 +201,18 @@ for round in $(seq 1 $rounds); do
       read -r m r < <(crate_times "$dir")
       macros_t+=("$m"); runtime_t+=("$r")
     fi
-    # An edit of main's body, as a user makes one: the rebuild compiles the binary's crate again.
+    # Edits of main's body, as a user makes them: each rebuild compiles the binary's crate again.
+    # Three a round: at about 0.2 s each, one sample moves by more than the goal's 10%.
     main="$work/src/$package/src/main.rs"
-    sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello $round\")/" "$main"
-    rebuild[$package]+="$(seconds cargo build --offline -p "$package" --target-dir "$dir") "
+    for edit in 1 2 3; do
+      sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello $round.$edit\")/" "$main"
+      rebuild[$package]+="$(seconds cargo build --offline -p "$package" --target-dir "$dir") "
+    done
     rm -rf "$dir-check"
     check[$package]+="$(seconds cargo check --offline -p "$package" --target-dir "$dir-check") "
+    # For the record: both attributes as path dependencies, which Cargo compiles incrementally.
+    rm -rf "$dir-path"
+    path[$package]+="$(CARGO_INCREMENTAL=1 seconds cargo build --offline -p "$package" --target-dir "$dir-path") "
   done
   echo "cost: build round $round/$rounds: clean ${clean[gated]##* }/${clean[identity]##* }... done" >&2
 done
@@ -215,7 +222,7 @@ python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" 
   "$refused_ir" "$refused_rc" "$override_ir" "$refused_getenv" "$override_getenv" \
   "${clean[gated]}" "${clean[identity]}" "$(rustc -V)" \
   "$v3_plain_ir" "$v3_gated_ir" "$v3_plain_size" "$v3_gated_size" "$v3_check_ir" "$manifest_size" "$plain_main_ir" "$gated_main_ir" \
-  "${rebuild[gated]}" "${rebuild[identity]}" "${check[gated]}" "${check[identity]}" "${macros_t[*]}" "${runtime_t[*]}" <<'PY'
+  "${rebuild[gated]}" "${rebuild[identity]}" "${check[gated]}" "${check[identity]}" "${macros_t[*]}" "${runtime_t[*]}" "${path[gated]}" "${path[identity]}" <<'PY'
 import statistics, sys
 (plain_ir, gated_ir, plain_getenv, gated_getenv, plain_size, gated_size,
  refused_ir, refused_rc, override_ir, refused_getenv, override_getenv) = map(int, sys.argv[1:12])
@@ -225,7 +232,7 @@ ratio = statistics.median(gated_t) / statistics.median(identity_t)
 rows = [
     ("instructions in `main`, calls included (callgrind)", f"{int(sys.argv[21]):,}", f"{int(sys.argv[22]):,}",
      f"{int(sys.argv[22]) - int(sys.argv[21]):+,}", 0 < int(sys.argv[21]) and int(sys.argv[22]) - int(sys.argv[21]) <= 2),
-    ("instructions, start to exit (callgrind; the loader's share moves with the layout)", f"{plain_ir:,}", f"{gated_ir:,}", f"{gated_ir - plain_ir:+,}", True),
+    ("instructions, start to exit (callgrind; the loader's share moves with the layout)", f"{plain_ir:,}", f"{gated_ir:,}", f"{gated_ir - plain_ir:+,}", None),
     ("getenv calls", str(plain_getenv), str(gated_getenv), f"{gated_getenv - plain_getenv:+}", gated_getenv == plain_getenv),
     ("stripped release binary, bytes", f"{plain_size:,}", f"{gated_size:,}", f"{gated_size - plain_size:+,}", gated_size - plain_size <= 1024),
     ("of which the manifest (etcd's matrix), bytes", "", f"{int(sys.argv[20]):,}", "", 0 < int(sys.argv[20]) <= 1024),
@@ -233,23 +240,26 @@ rows = [
      f"{statistics.median(gated_t):.2f}", f"x{ratio:.3f}", ratio <= 1.15),
 ]
 times = lambda i: [float(t) for t in sys.argv[i].split()]
-rebuild_g, rebuild_i, check_g, check_i, macros_t, runtime_t = (times(i) for i in range(23, 29))
+rebuild_g, rebuild_i, check_g, check_i, macros_t, runtime_t, path_g, path_i = (times(i) for i in range(23, 31))
+path_ratio = statistics.median(path_g) / statistics.median(path_i)
 rebuild_ratio = statistics.median(rebuild_g) / statistics.median(rebuild_i)
 check_ratio = statistics.median(check_g) / statistics.median(check_i)
 rows += [
     (f"rebuild after editing `main`'s body, median of {len(rebuild_g)}, s", f"{statistics.median(rebuild_i):.2f}",
      f"{statistics.median(rebuild_g):.2f}", f"x{rebuild_ratio:.3f}", rebuild_ratio <= 1.10),
     (f"clean `cargo check`, median of {len(check_g)}, s", f"{statistics.median(check_i):.2f}",
-     f"{statistics.median(check_g):.2f}", f"x{check_ratio:.3f}", True),
+     f"{statistics.median(check_g):.2f}", f"x{check_ratio:.3f}", None),
     ("of the clean build: platform-gate-macros, then platform-gate (`--timings`, medians), s", "",
-     f"{statistics.median(macros_t):.2f} + {statistics.median(runtime_t):.2f}", "", True),
+     f"{statistics.median(macros_t):.2f} + {statistics.median(runtime_t):.2f}", "", None),
+    (f"for the record: clean build, both attributes as path dependencies (incremental), median of {len(path_g)}, s",
+     f"{statistics.median(path_i):.2f}", f"{statistics.median(path_g):.2f}", f"x{path_ratio:.3f}", None),
 ]
 print(f"platform-gate cost, measured {sys.argv[14]}")
 print()
 print("| measure | baseline | gated | difference | goal met |")
 print("|---|---|---|---|---|")
 for name, base, gated, diff, ok in rows:
-    print(f"| {name} | {base} | {gated} | {diff} | {'yes' if ok else 'NO'} |")
+    print(f"| {name} | {base} | {gated} | {diff} | {'' if ok is None else 'yes' if ok else 'NO'} |")
 print()
 # The paths off a supported platform read the variable: their getenv count shows the count above works.
 print("| path (unstable matrix, release) | instructions | vs plain hello world | getenv calls |")
@@ -272,5 +282,5 @@ print()
 print("clean builds, s: gated", gated_t, "identity", identity_t)
 print("rebuilds, s: gated", rebuild_g, "identity", rebuild_i)
 print("checks, s: gated", check_g, "identity", check_i)
-sys.exit(0 if all(row[4] for row in rows) else 1)
+sys.exit(0 if all(row[4] is not False for row in rows) else 1)
 PY

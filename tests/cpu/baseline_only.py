@@ -132,8 +132,6 @@ def disassemble(objdump, binary):
                 target = held(slot.group(1))
             elif mnemonic.startswith("call") and via_register:
                 target = registers.get(via_register.group(1))
-            if mnemonic.startswith("call") and target and "*" in operands:
-                operands = f"{operands} <{target}>"
             functions[current].append((m.group(1), mnemonic, operands, target))
     return functions
 
@@ -167,7 +165,10 @@ def main():
                 if above and any(place in name for place in X86_ALLOWED_IN.get(mnemonic, ())):
                     above = None
             if above:
-                problems.append(f"  {name} at {address}: {mnemonic} {operands}")
+                # The target, for calls through the GOT: not in `operands`, where a name's `{` would
+                # read as an AVX-512 mask.
+                shown = f" <{target}>" if target and "*" in operands else ""
+                problems.append(f"  {name} at {address}: {mnemonic} {operands}{shown}")
             # An indirect call whose target `disassemble` could not resolve (through the GOT, or a
             # register loaded from it or with `lea`) goes where this check cannot follow.
             indirect = (mnemonic.startswith("call") and "*" in operands and target is None) or mnemonic == "blr"

@@ -26,6 +26,12 @@
 # CPU, natively and as Windows under wine: +tbm, which almost no CPU has. macOS and Windows MSVC,
 # whose hooks cannot run here, are compiled with raised flags.
 #
+# Every run is also predicted by `platform-gate check` from the binary's manifest, with the model's
+# features as the gate reads them on it (`--cpu-features`; this machine's own CPU without the flag):
+# the same exit class and stderr byte for byte, or the case fails. Each x86_64 build's binary keeps
+# its manifest through `strip --strip-all`, and one build strips at link time (`strip = true`) with
+# fat LTO, opt-level z, one codegen unit and panic = "abort" all at once.
+#
 # Usage: tests/cpu/run.sh    (installs qemu-user and what tests/cross needs for aarch64 and i686)
 set -euo pipefail
 
@@ -244,6 +250,25 @@ else
   predicted "kvd natively, this machine's CPU" "$last_rc" "$work/err" "$work/bin/native-tbm/kvd" || true
   static "$work/bin/native-tbm/kvd" objdump
 fi
+
+# The manifest through everything a release profile can do to a binary at once: stripped at link time
+# (`strip = true`), fat LTO, opt-level "z", one codegen unit, panic = "abort"; every crate raised to
+# x86-64-v3. Stripped, the static check cannot name its functions: the command and the Python reader
+# read the manifest, and the command predicts its runs.
+echo "== strip = true, fat LTO, opt-level z, one codegen unit, panic = abort, x86-64-v3 for every crate"
+CARGO_PROFILE_RELEASE_STRIP=true CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-C target-cpu=x86-64-v3" \
+  cargo build --quiet --release --target x86_64-unknown-linux-gnu --manifest-path "$fixture" \
+  --target-dir "$work/x86_64-stripped" --features kvd
+out="$work/bin/stripped-everything"
+mkdir -p "$out"
+cp "$work/x86_64-stripped/x86_64-unknown-linux-gnu/release/kvd" "$out/"
+reads_alike "$out/kvd" || true
+for model in Nehalem max; do
+  expect=start; [ "$model" = max ] || expect="lacks:$v3"
+  run "kvd on $model" "$expect" 1 qemu-x86_64 -cpu "$model" "$out/kvd"
+  predicted "kvd on $model" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[$model]}" || true
+done
 
 # The second toolchain, Debian's compiler with the std it ships: both paths at opt-level 0 and 1.
 echo "== x86_64 with $(/usr/bin/rustc -V | cut -d' ' -f1-2), its own std"
