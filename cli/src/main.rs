@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         Some(("kubernetes", args)) => {
             schedule(args, |schedule| schedule.kubernetes_node_affinity().unwrap_or_default())
         }
-        Some(("docker", args)) => schedule(args, |schedule| schedule.docker_platforms() + "\n"),
+        Some(("docker", args)) => schedule(args, platform_gate::Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
             let shell = *args.get_one::<clap_complete::Shell>("SHELL").expect("required");
@@ -300,11 +300,10 @@ fn check(args: &ArgMatches) -> Result<ExitCode, String> {
             format!("no CPU: the binary is for {arch:#}, this machine is {:#}", Platform::CURRENT.arch),
         ),
     };
-    let assumes_something = manifest.cpu.assumed().is_some_and(|assumed| !assumed.is_empty());
     let file_name = path.file_name().map_or(&[][..], OsStr::as_encoded_bytes);
     let prediction = manifest.predict(&Start { value: value.as_deref(), cpu, file_name });
     let mut stderr = std::io::stderr().lock();
-    if cpu.is_none() && assumes_something {
+    if cpu.is_none() {
         let _ = writeln!(
             stderr,
             "platform-gate: the CPU is not judged ({cpu_said}); give --cpu-features to judge one"

@@ -240,10 +240,10 @@ prepare_gate_command
 # The compile-only targets share nothing with the others but the compiler, so they are checked in
 # a second lane beside the run-time builds, in a target directory of their own: one -Zbuild-std
 # build alone keeps only about 1.3 of this machine's 2 cores busy. Results are read after the runs.
-# Then it builds the run-time targets whose tools are at hand, from the end of the list, while the
-# main lane builds and runs them from the start: each target has a
-# directory of its own, so the lanes wait for each other only on the one both reach, which the second
-# finds built. The runs stay in the main lane, in order.
+# Then that lane builds run-time targets whose tools are at hand, from the end of the list, in a
+# directory of its own, while the main lane builds and runs them from the start. Each lane claims a
+# target before building it (`mkdir`, which one of them wins); the main lane runs a target the
+# second claimed once it is built there. The runs stay in the main lane, in order.
 check_targets() {
   local row triple crates arch os started result how i
   for row in "${CHECKS[@]}"; do
@@ -266,10 +266,16 @@ check_targets() {
       *) continue ;;
     esac
     [ "$check_by" = arch ] || continue
-    (prepare "$how"; BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$target_dir/$triple") \
-      > "$work/prebuild-$triple.log" 2>&1 || true
+    mkdir "$work/claim-$triple" 2> /dev/null || continue # the main lane has it
+    result=FAIL
+    if (prepare "$how"; BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$lane_dir") \
+      > "$work/prebuild-$triple.log" 2>&1; then
+      result=ok
+    fi
+    echo "$result" > "$work/built-$triple.part" && mv "$work/built-$triple.part" "$work/built-$triple"
   done
 }
+lane_dir=$target_dir/second-lane
 check_targets &
 check_lane=$!
 
@@ -286,9 +292,20 @@ for row in "${TARGETS[@]}"; do
   echo "== $triple ($shown_platform)"
   prepare "$how"
   started=$(date +%s)
-  # A directory for each target, so that the second lane's builds wait only for their own target's.
-  dir=$target_dir/$triple
-  if ! BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$dir" build "${features[@]}"; then
+  # The host's build gets a directory of its own: its proc macros differ from those of a -Zbuild-std
+  # build, and sharing one directory would rebuild them for each on every run.
+  dir=$target_dir; [ "$how" != host ] || dir=$target_dir/host
+  built_there=""
+  if [ "$check_by" = arch ] && ! mkdir "$work/claim-$triple" 2> /dev/null; then
+    # The second lane claimed it: wait for its build and run that, or build it here if it failed.
+    # (Not `build` in its directory, which its next build may hold for a minute.)
+    while [ ! -e "$work/built-$triple" ]; do sleep 1; done
+    if [ "$(cat "$work/built-$triple")" = ok ]; then
+      dir=$lane_dir built_there=1
+      echo "  built by the second lane"
+    fi
+  fi
+  if [ -z "$built_there" ] && ! BUILD_STD=$std_crates build "$triple" "$linker" "$here/fixture/Cargo.toml" "$dir" build "${features[@]}"; then
     echo "  FAIL build"; failures=$((failures + 1))
     table+=("| \`$triple\` | $shown_platform | $status | $proof | build failed | FAIL |"); continue
   fi
