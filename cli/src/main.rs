@@ -277,37 +277,29 @@ fn check(args: &ArgMatches) -> Result<ExitCode, String> {
         std::env::var_os(&manifest.variable)
     };
     let arch = manifest.platform.arch;
-    let (cpu, cpu_said) = match args.get_one::<String>("cpu-features") {
+    // The CPU to judge, or why there is none.
+    let (cpu, unjudged) = match args.get_one::<String>("cpu-features") {
         Some(list) => {
             let names: Vec<&str> = list.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
             let features = CpuFeatures::from_names(arch, &names).ok_or_else(|| {
                 format!("--cpu-features {list:?}: not features the gate knows for {arch:#} (see `platform-gate cpu`)")
             })?;
-            (
-                Some(features),
-                format!(
-                    "a CPU with {}",
-                    if names.is_empty() { "the baseline".into() } else { names.join(", ") }
-                ),
-            )
+            (Some(features), None)
         }
         None if arch == Platform::CURRENT.arch => match CpuFeatures::of_this_cpu() {
-            Some(features) => (Some(features), "this machine's CPU".to_string()),
-            None => (None, "no CPU: this machine's cannot be read".to_string()),
+            Some(features) => (Some(features), None),
+            None => (None, Some("the gate cannot read this machine's CPU".to_string())),
         },
-        None => (
-            None,
-            format!("no CPU: the binary is for {arch:#}, this machine is {:#}", Platform::CURRENT.arch),
-        ),
+        None => {
+            (None, Some(format!("the binary is for {arch:#}, this machine is {:#}", Platform::CURRENT.arch)))
+        }
     };
     let file_name = path.file_name().map_or(&[][..], OsStr::as_encoded_bytes);
     let prediction = manifest.predict(&Start { value: value.as_deref(), cpu, file_name });
     let mut stderr = std::io::stderr().lock();
-    if cpu.is_none() {
-        let _ = writeln!(
-            stderr,
-            "platform-gate: the CPU is not judged ({cpu_said}); give --cpu-features to judge one"
-        );
+    if let Some(why) = unjudged {
+        let _ =
+            writeln!(stderr, "platform-gate: the CPU is not judged: {why}; give --cpu-features to judge one");
     }
     let _ = writeln!(stderr, "platform-gate: {}", summary(&manifest, &prediction, value.as_deref()));
     // Exactly the binary's bytes: nothing else goes to stdout.
