@@ -7,7 +7,7 @@ use core::fmt;
 use core::num::NonZeroU8;
 
 use platform_gate::manifest::{
-    FORMAT, MAGIC, allow_from_code, check_from_code, crc32, is_one_line, is_portable_variable_name,
+    FORMAT, HEADER, MAGIC, allow_from_code, check_from_code, crc32, is_one_line, is_portable_variable_name,
     status_from_code,
 };
 use platform_gate::{Arch, CpuFeatures, Matrix, Os, Packager, Platform, Policy, Row};
@@ -123,8 +123,10 @@ impl std::error::Error for ReadError {}
 /// reader must not act on part of what a file declares.
 pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
     let finder = magic_finder();
-    let manifests =
-        finder.find_iter(bytes).map(|offset| parse_at(bytes, offset)).collect::<Result<Vec<_>, _>>()?;
+    let manifests = finder
+        .find_iter(bytes)
+        .map(|offset| parse(&bytes[offset..], offset))
+        .collect::<Result<Vec<_>, _>>()?;
     if manifests.is_empty() {
         return Err(ReadError::NoManifest);
     }
@@ -189,32 +191,17 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
         let mut region = Vec::new();
         file.seek(SeekFrom::Start(offset))?;
         (&mut file).take(HEADER as u64).read_to_end(&mut region)?;
-        if let Some(length) = region.get(HEADER - 4..HEADER) {
-            let body = u64::from(u32::from_le_bytes([length[0], length[1], length[2], length[3]]));
-            (&mut file).take((body + 4).min(file_len - offset)).read_to_end(&mut region)?;
+        if let Some(body) = body_len(&region) {
+            (&mut file).take((body as u64 + 4).min(file_len - offset)).read_to_end(&mut region)?;
         }
-        let at = usize::try_from(offset).unwrap_or(usize::MAX);
-        manifests.push(
-            parse_at(&region, 0)
-                .map(|manifest| Manifest { offset: at, ..manifest })
-                .map_err(|error| match error {
-                    ReadError::NewerFormat { format, .. } => ReadError::NewerFormat { offset: at, format },
-                    ReadError::Truncated { .. } => ReadError::Truncated { offset: at },
-                    ReadError::Corrupted { .. } => ReadError::Corrupted { offset: at },
-                    ReadError::Malformed { what, .. } => ReadError::Malformed { offset: at, what },
-                    ReadError::NoManifest => ReadError::NoManifest,
-                })
-                .map_err(FileError::Manifest)?,
-        );
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        manifests.push(parse(&region, offset).map_err(FileError::Manifest)?);
     }
     if manifests.is_empty() {
         return Err(FileError::Manifest(ReadError::NoManifest));
     }
     Ok(manifests)
 }
-
-/// The bytes of a manifest before its body: magic, version, length.
-const HEADER: usize = MAGIC.len() + 1 + 4;
 
 /// Finds the magic.
 fn magic_finder() -> memchr::memmem::Finder<'static> {
@@ -236,10 +223,16 @@ fn magic_finder() -> memchr::memmem::Finder<'static> {
     memchr::memmem::Finder::new(&needle).into_owned()
 }
 
-/// The manifest whose magic is at `offset`.
-fn parse_at(bytes: &[u8], offset: usize) -> Result<Manifest, ReadError> {
-    let header = offset + MAGIC.len();
-    let Some(&format) = bytes.get(header) else {
+/// The body's length a manifest's header announces, if `manifest` holds the whole header.
+fn body_len(manifest: &[u8]) -> Option<usize> {
+    let length = manifest.get(HEADER - 4..HEADER)?;
+    Some(u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize)
+}
+
+/// The manifest at the start of `manifest` (its magic first), which its file holds at `offset`:
+/// only the errors name that.
+fn parse(manifest: &[u8], offset: usize) -> Result<Manifest, ReadError> {
+    let Some(&format) = manifest.get(MAGIC.len()) else {
         return Err(ReadError::Truncated { offset });
     };
     if format > FORMAT {
@@ -249,19 +242,17 @@ fn parse_at(bytes: &[u8], offset: usize) -> Result<Manifest, ReadError> {
     if format == 0 {
         return Err(malformed("format 0 is no format".into()));
     }
-    let Some(length) = bytes.get(header + 1..header + 5) else {
+    let Some(body_len) = body_len(manifest) else {
         return Err(ReadError::Truncated { offset });
     };
-    let body_len = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
-    let body_start = header + 5;
-    let end = body_start.checked_add(body_len).ok_or(ReadError::Truncated { offset })?;
-    let Some(crc) = bytes.get(end..end + 4) else {
+    let end = HEADER.checked_add(body_len).ok_or(ReadError::Truncated { offset })?;
+    let Some(crc) = manifest.get(end..).and_then(|rest| rest.get(..4)) else {
         return Err(ReadError::Truncated { offset });
     };
-    if crc32(bytes, header, end) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+    if crc32(manifest, MAGIC.len(), end) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
         return Err(ReadError::Corrupted { offset });
     }
-    let mut body = Body { bytes: &bytes[body_start..end] };
+    let mut body = Body { bytes: &manifest[HEADER..end] };
     let manifest = body.manifest(offset, format).map_err(malformed)?;
     if !body.bytes.is_empty() {
         return Err(malformed(format!("{} bytes after its last field", body.bytes.len())));

@@ -35,6 +35,17 @@ pub struct Gate {
     cpu_refusal: Refusal<'static>,
 }
 
+/// The end of a variable's name derived from a package's: `<PACKAGE>_UNSUPPORTED_ARCH`.
+pub(crate) const DERIVED_SUFFIX: &str = "_UNSUPPORTED_ARCH";
+
+/// A byte of a package's name as the variable derived from it spells it: upper case, `-` as `_`.
+/// One rule for the three places that spell it: [`Gate::variable_name`], the CPU refusal (which
+/// may not allocate) and the manifest (written at compile time).
+#[inline(always)]
+pub(crate) const fn derived_variable_byte(byte: u8) -> u8 {
+    if byte == b'-' { b'_' } else { byte.to_ascii_uppercase() }
+}
+
 /// Where the override variable's name comes from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Variable {
@@ -160,8 +171,10 @@ impl Gate {
         match self.variable {
             Variable::Named(name) => Cow::Borrowed(name),
             Variable::FromPackage(package) => {
-                let stem = package.to_ascii_uppercase().replace('-', "_");
-                Cow::Owned(format!("{stem}_UNSUPPORTED_ARCH"))
+                let mut name: String =
+                    package.bytes().map(|byte| char::from(derived_variable_byte(byte))).collect();
+                name.push_str(DERIVED_SUFFIX);
+                Cow::Owned(name)
             }
         }
     }

@@ -16,7 +16,7 @@
 //! ```
 
 use crate::cpu::Rows;
-use crate::gate::Variable;
+use crate::gate::{DERIVED_SUFFIX, Variable, derived_variable_byte};
 use crate::{Allow, Arch, Check, Gate, Packager, Platform, Status};
 
 /// The bytes a manifest starts with: `0xff`, which no text has, then `platform-gate:`.
@@ -25,8 +25,8 @@ pub const MAGIC: [u8; 15] = *b"\xffplatform-gate:";
 /// The format version this crate writes.
 pub const FORMAT: u8 = 1;
 
-/// The bytes before the body: magic, version, length.
-pub(crate) const HEADER: usize = MAGIC.len() + 1 + 4;
+/// The bytes before the body: the magic, the format version, and the body's length (a u32).
+pub const HEADER: usize = MAGIC.len() + 1 + 4;
 
 /// What the manifest holds beyond the gate: computed in `main`'s crate by the attribute.
 #[derive(Clone, Copy, Debug)]
@@ -156,10 +156,7 @@ const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> 
         i += 1;
     }
     // 6. The CPU.
-    let assumed = Rows {
-        low: build.before_start.low | build.in_main.low,
-        high: build.before_start.high | build.in_main.high,
-    };
+    let assumed = build.before_start.union(build.in_main);
     let x86_64 = matches!(platform.arch, Arch::X86_64);
     out.byte(if x86_64 { crate::cpu::const_level_of(assumed) } else { 0 });
     out.byte(crate::cpu::NAMES_PROGRAM_FILE as u8);
@@ -182,15 +179,14 @@ const fn variable_name<const N: usize>(out: &mut Out<N>, gate: &Gate) {
     match gate.variable() {
         Variable::Named(name) => out.str(name),
         Variable::FromPackage(package) => {
-            const SUFFIX: &str = "_UNSUPPORTED_ARCH";
-            out.u16(package.len() + SUFFIX.len());
+            out.u16(package.len() + DERIVED_SUFFIX.len());
             let bytes = package.as_bytes();
             let mut i = 0;
             while i < bytes.len() {
-                out.byte(if bytes[i] == b'-' { b'_' } else { bytes[i].to_ascii_uppercase() });
+                out.byte(derived_variable_byte(bytes[i]));
                 i += 1;
             }
-            out.bytes(SUFFIX.as_bytes());
+            out.bytes(DERIVED_SUFFIX.as_bytes());
         }
     }
 }

@@ -161,10 +161,10 @@ pub(super) fn render(out: &mut impl Sink, refusal: &Refusal<'_>, assumed: Rows, 
     } else if refusal.from_package {
         let mut i = 0;
         while i < variable.len() {
-            out.byte(if variable[i] == b'-' { b'_' } else { variable[i].to_ascii_uppercase() });
+            out.byte(crate::gate::derived_variable_byte(variable[i]));
             i = next(i);
         }
-        out.text("_UNSUPPORTED_ARCH");
+        out.text(crate::gate::DERIVED_SUFFIX);
     } else {
         out.text(refusal.variable);
     }
