@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -57,8 +58,13 @@ fn readme_block(heading: &str, language: &str) -> String {
 fn downstream() -> &'static Downstream {
     static DOWNSTREAM: OnceLock<Downstream> = OnceLock::new();
     DOWNSTREAM.get_or_init(|| {
-        // Outside the repository, so that nothing can find the workspace by walking up.
-        let root = std::env::temp_dir().join(format!("platform-gate-packaged-{}", std::process::id()));
+        // Outside the repository, so that nothing can find the workspace by walking up. The tests
+        // share it to the end of the process, so nothing removes it then: its name is this
+        // workspace's rather than the process's, and the next run replaces it. (Named by the
+        // process, each run left 65 MB behind in the temporary directory.)
+        let mut checkout = DefaultHasher::new();
+        workspace().hash(&mut checkout);
+        let root = std::env::temp_dir().join(format!("platform-gate-packaged-{:016x}", checkout.finish()));
         let _ = fs::remove_dir_all(&root);
         let package_target = workspace().join("target/tests/package");
         forget_earlier_packages(&package_target);

@@ -252,6 +252,8 @@ else
   predicted "kvd natively, this machine's CPU" "$last_rc" "$work/err" "$work/bin/native-tbm/kvd" || true
   static "$work/bin/native-tbm/kvd" objdump
 fi
+# Every binary built there is copied out under bin/; the builds are done with (common.sh).
+done_with "$work/x86_64"
 
 # The manifest through everything a release profile can do to a binary at once: stripped at link time
 # (`strip = true`), fat LTO, opt-level "z", one codegen unit, panic = "abort"; every crate raised to
@@ -271,6 +273,7 @@ for model in Nehalem max; do
   run "kvd on $model" "$expect" 1 qemu-x86_64 -cpu "$model" "$out/kvd"
   predicted "kvd on $model" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[$model]}" || true
 done
+done_with "$work/x86_64-stripped"
 
 # The second toolchain, Debian's compiler with the std it ships: both paths at opt-level 0 and 1.
 echo "== x86_64 with $(/usr/bin/rustc -V | cut -d' ' -f1-2), its own std"
@@ -296,6 +299,7 @@ for row in "main-O0|0|main" "main-O1|1|main" "all-O0|0|all" "all-O1|1|all"; do
   run "kvd on max" start "$code" qemu-x86_64 -cpu max "$out/kvd"
   static "$out/kvd" objdump
 done
+done_with "$work/debian-x86_64"
 
 # The minimum supported Rust, Debian's 1.85, as .ci/msrv unpacks it: CPUID is an `unsafe` function
 # there, which the check calls in an audited block; before, it could not read the CPU at all.
@@ -328,6 +332,7 @@ else
     --cpu-features "${HAS_READ[Nehalem]}" || true
   run "main's crate, debug: kvd on max" start 3 qemu-x86_64 -cpu max "$out/kvd-main"
   static "$out/kvd-main" objdump
+  done_with "$work/msrv"
 fi
 
 echo "== x86_64, std rebuilt with -C target-cpu=x86-64-v3 (-Zbuild-std, $(/usr/bin/rustc -V))"
@@ -338,6 +343,7 @@ run "kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd"
 predicted "kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[Nehalem]}" || true
 run "kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd"
 static "$out/kvd" objdump
+done_with "$work/x86_64-build-std"
 
 # Windows: the check before std starts is in `.CRT$XCT`, run by the C runtime. wine runs this
 # machine's CPU, so the build assumes a feature this CPU lacks (TBM, as above).
@@ -358,6 +364,7 @@ else
   fi
   static "$out/kvd.exe" objdump
   env "${wine_env[@]}" wineserver --kill 2> /dev/null || true
+  done_with "$work/windows-tbm"
 fi
 
 # The hooks of the systems not run here, compiled with raised flags: Mach-O's `__mod_init_func` and
@@ -372,6 +379,7 @@ for check in "x86_64-apple-darwin|macos" "x86_64-pc-windows-msvc|windows"; do
     fail "$triple does not compile with x86-64-v3" "$work/build"
   fi
 done
+done_with "$work/checks"
 
 echo "== aarch64 ($(/usr/bin/rustc -V), std built for the target)"
 qemu=(env ETCD_UNSUPPORTED_ARCH=arm64 KVD_UNSUPPORTED_ARCH=arm64 qemu-aarch64 -L /usr/aarch64-linux-gnu)
@@ -414,6 +422,7 @@ if [ "${CPU_MEASURE_LIMITS:-}" = 1 ]; then
   rc=0; "${qemu[@]}" -cpu cortex-a53 "$work/aarch64-lse-main/aarch64-unknown-linux-gnu/release/etcd" > "$work/out" 2> "$work/err" || rc=$?
   echo "  measured: +lse on main's crate alone, fat LTO, on cortex-a53: exit $rc ($(head -c 120 "$work/err" | head -1))"
 fi
+done_with "$work/aarch64" "$work/aarch64-lse" "$work/aarch64-lse-main"
 
 echo "== i686, +avx2,+fma on main's crate alone"
 build i686-unknown-linux-gnu i686-linux-gnu-gcc "$fixture" "$work/i686" rustc --bin etcd -- -C target-feature=+avx2,+fma
@@ -429,6 +438,7 @@ for row in "Nehalem,-lm,-syscall|lacks:avx, avx2, fma" "max|start"; do
     --cpu-features "$("${qemu[@]}" -cpu "$model" "$work/i686/i686-unknown-linux-gnu/debug/cpu-features")" || true
 done
 static "$i686" objdump
+done_with "$work/i686"
 
 echo
 echo "cpu: $((cases - failures)) passed, $failures failed in $(( $(date +%s) - began ))s"
