@@ -8,7 +8,8 @@
 #      (an identity attribute on syn with default features, quote and proc-macro2), alternately, five
 #      times each, medians side by side: a clean debug build (and, from its `--timings`, our two
 #      crates' own compile times); the rebuild after editing `main`'s body (three edits a round),
-#      which a user waits for on every edit; and a clean `cargo check`, which editors and
+#      which a user waits for on every edit (and, once, its instructions: rustc and the linker under
+#      callgrind, which the machine's load does not move); and a clean `cargo check`, which editors and
 #      rust-analyzer pay;
 #   5. the CPU check (x86_64 hosts): both hello worlds built for x86-64-v3, where the gate must read
 #      the CPU before starting, their instructions and sizes side by side.
@@ -217,12 +218,43 @@ for round in $(seq 1 $rounds); do
   echo "cost: build round $round/$rounds: clean ${clean[gated]##* }/${clean[identity]##* }... done" >&2
 done
 
+# The same rebuild in instructions, which this machine's load does not move: rustc and the linker,
+# counted by callgrind, for the second of two more edits (the first after a build without the
+# wrapper does more). A RUSTC_WRAPPER runs the binary's rustc under callgrind and names a counting
+# linker, without Cargo seeing a changed flag.
+count="$work/count"
+cat > "$work/count-rustc.sh" <<WRAPPER
+#!/usr/bin/env bash
+rustc=\$1; shift
+case " \$* " in
+  *" --crate-name gated "* | *" --crate-name identity "*)
+    exec valgrind --tool=callgrind --callgrind-out-file="$count/rustc.%p" "\$rustc" "\$@" -C linker="$work/count-cc.sh" ;;
+esac
+exec "\$rustc" "\$@"
+WRAPPER
+cat > "$work/count-cc.sh" <<WRAPPER
+#!/usr/bin/env bash
+exec valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$count/ld.%p" cc "\$@"
+WRAPPER
+chmod +x "$work/count-rustc.sh" "$work/count-cc.sh"
+declare -A rebuild_ir
+for package in gated identity; do
+  for edit in 1 2; do
+    sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello counted $edit\")/" "$work/src/$package/src/main.rs"
+    rm -rf "$count"; mkdir -p "$count"
+    RUSTC_WRAPPER="$work/count-rustc.sh" cargo build --quiet --offline -p "$package" \
+      --target-dir "$work/build-$package" 2> /dev/null
+  done
+  rebuild_ir[$package]=$(cat "$count"/* | sed -n 's/^totals: \([0-9]*\)$/\1/p' | awk '{ sum += $1 } END { print sum }')
+done
+
 # --- report --------------------------------------------------------------------------------------
 python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" "$gated_size" \
   "$refused_ir" "$refused_rc" "$override_ir" "$refused_getenv" "$override_getenv" \
   "${clean[gated]}" "${clean[identity]}" "$(rustc -V)" \
   "$v3_plain_ir" "$v3_gated_ir" "$v3_plain_size" "$v3_gated_size" "$v3_check_ir" "$manifest_size" "$plain_main_ir" "$gated_main_ir" \
-  "${rebuild[gated]}" "${rebuild[identity]}" "${check[gated]}" "${check[identity]}" "${macros_t[*]}" "${runtime_t[*]}" "${path[gated]}" "${path[identity]}" <<'PY'
+  "${rebuild[gated]}" "${rebuild[identity]}" "${check[gated]}" "${check[identity]}" "${macros_t[*]}" "${runtime_t[*]}" "${path[gated]}" "${path[identity]}" \
+  "${rebuild_ir[gated]}" "${rebuild_ir[identity]}" <<'PY'
 import statistics, sys
 (plain_ir, gated_ir, plain_getenv, gated_getenv, plain_size, gated_size,
  refused_ir, refused_rc, override_ir, refused_getenv, override_getenv) = map(int, sys.argv[1:12])
@@ -247,6 +279,8 @@ check_ratio = statistics.median(check_g) / statistics.median(check_i)
 rows += [
     (f"rebuild after editing `main`'s body, median of {len(rebuild_g)}, s", f"{statistics.median(rebuild_i):.2f}",
      f"{statistics.median(rebuild_g):.2f}", f"x{rebuild_ratio:.3f}", rebuild_ratio <= 1.10),
+    ("the same rebuild in instructions: rustc and the linker (callgrind, one edit)", f"{int(sys.argv[32]):,}",
+     f"{int(sys.argv[31]):,}", f"x{int(sys.argv[31]) / int(sys.argv[32]):.3f}", None),
     (f"clean `cargo check`, median of {len(check_g)}, s", f"{statistics.median(check_i):.2f}",
      f"{statistics.median(check_g):.2f}", f"x{check_ratio:.3f}", None),
     ("of the clean build: platform-gate-macros, then platform-gate (`--timings`, medians), s", "",

@@ -5,6 +5,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::{Error, LitInt, LitStr};
 
+use crate::cpu_flags;
 use crate::names::{is_portable_variable_name, nearest_portable_variable_name};
 use crate::suggest::closest;
 use crate::tokens::{Errors, split_on};
@@ -162,16 +163,17 @@ impl Args {
         // One call, given the gate's constant and its manifest: a static whose length is a
         // constant computed first, so that the bytes are built by `const` evaluation in this
         // crate, with its flags and version. Items inside a block cannot clash with the user's.
+        let assumed = cpu_flags::tokens(&cpu_flags::shortcut(&private.to_string()));
         quote! {
             {
                 const PREPARED: #private::Prepared = #private::prepare(
                     #gate #matrix #policy,
                     ::core::module_path!(),
-                    &#private::target_feature_flags!(),
+                    &#assumed,
                     ::core::option_env!("CARGO_PKG_VERSION"),
                 );
                 static MANIFEST: [u8; PREPARED.manifest_len()] = PREPARED.manifest();
-                #private::enforce(&PREPARED, &MANIFEST);
+                #private::enforce::<{ PREPARED.checks_cpu() }, { PREPARED.passes_by_itself() }>(&PREPARED, &MANIFEST);
             }
         }
     }

@@ -13,6 +13,7 @@ use proc_macro::TokenStream;
 mod names;
 
 mod args;
+mod cpu_flags;
 mod main_fn;
 mod matrix;
 mod suggest;
@@ -43,22 +44,12 @@ pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// `[cfg!(target_feature = "..."), ...]`, one per row of the runtime's CPU feature tables (x86,
-/// then aarch64), to be evaluated where it expands: in the crate of `main`, with its own flags.
-/// An older compiler does not know every name (Rust 1.85 knows fewer than 1.95): there the `cfg!`
-/// is false, and must not warn in the user's crate.
+/// The flags of the crate it expands in, row by row ([`cpu_flags::each_row`]); what the
+/// attribute expands to where its shortcut is not taken, and what tests compare it with.
 #[doc(hidden)]
 #[proc_macro]
 pub fn target_feature_flags(_: TokenStream) -> TokenStream {
-    use names::cpu::{AARCH64_FEATURES, X86_FEATURES};
-    let names = X86_FEATURES.iter().chain(&AARCH64_FEATURES).map(|feature| feature.name);
-    let count = X86_FEATURES.len() + AARCH64_FEATURES.len();
-    quote::quote!({
-        #[allow(unexpected_cfgs)]
-        const FLAGS: [bool; #count] = [#(::core::cfg!(target_feature = #names)),*];
-        FLAGS
-    })
-    .into()
+    cpu_flags::tokens(&cpu_flags::each_row()).into()
 }
 
 /// The engine behind `platform_gate::matrix!`, which passes the runtime's path first:
