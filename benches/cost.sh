@@ -215,7 +215,8 @@ for round in $(seq 1 $rounds); do
     rm -rf "$dir-path"
     path[$package]+="$(CARGO_INCREMENTAL=1 seconds cargo build --offline -p "$package" --target-dir "$dir-path") "
   done
-  echo "cost: build round $round/$rounds: clean ${clean[gated]##* }/${clean[identity]##* }... done" >&2
+  read -ra gated_times <<< "${clean[gated]}"; read -ra identity_times <<< "${clean[identity]}"
+  echo "cost: build round $round/$rounds: clean build ${gated_times[-1]} s gated, ${identity_times[-1]} s identity" >&2
 done
 
 # The same rebuild in instructions, which this machine's load does not move: rustc and the linker,
