@@ -163,6 +163,8 @@ impl Args {
         // One call, given the gate's constant and its manifest: a static whose length is a
         // constant computed first, so that the bytes are built by `const` evaluation in this
         // crate, with its flags and version. Items inside a block cannot clash with the user's.
+        // What the call branches on goes in as const generic arguments, so that even an
+        // unoptimised build compiles only the branches taken (see `enforce`).
         let assumed = cpu_flags::tokens(&cpu_flags::shortcut(&private.to_string()));
         quote! {
             {
