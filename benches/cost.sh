@@ -192,6 +192,9 @@ print(duration.get("platform-gate-macros", 0), duration.get("platform-gate", 0))
 PY
 }
 declare -A clean rebuild check path
+# edit_main PACKAGE LABEL: an edit of main's body, as a user makes one, so that the next build
+# compiles the binary's crate again.
+edit_main() { sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello $2\")/" "$work/src/$1/src/main.rs"; }
 macros_t=() runtime_t=()
 for round in $(seq 1 $rounds); do
   for package in gated identity; do
@@ -202,11 +205,9 @@ for round in $(seq 1 $rounds); do
       read -r m r < <(crate_times "$dir")
       macros_t+=("$m"); runtime_t+=("$r")
     fi
-    # Edits of main's body, as a user makes them: each rebuild compiles the binary's crate again.
-    # Three a round: at about 0.2 s each, one sample moves by more than the goal's 10%.
-    main="$work/src/$package/src/main.rs"
+    # Three edits a round: at about 0.2 s each, one sample moves by more than the goal's 10%.
     for edit in 1 2 3; do
-      sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello $round.$edit\")/" "$main"
+      edit_main "$package" "$round.$edit"
       rebuild[$package]+="$(seconds cargo build --offline -p "$package" --target-dir "$dir") "
     done
     rm -rf "$dir-check"
@@ -241,7 +242,7 @@ chmod +x "$work/count-rustc.sh" "$work/count-cc.sh"
 declare -A rebuild_ir
 for package in gated identity; do
   for edit in 1 2; do
-    sed -i "s/println!(\"hello[^\"]*\")/println!(\"hello counted $edit\")/" "$work/src/$package/src/main.rs"
+    edit_main "$package" "counted $edit"
     rm -rf "$count"; mkdir -p "$count"
     RUSTC_WRAPPER="$work/count-rustc.sh" cargo build --quiet --offline -p "$package" \
       --target-dir "$work/build-$package" 2> /dev/null

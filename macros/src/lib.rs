@@ -45,7 +45,8 @@ pub fn platform_gated(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// The flags of the crate it expands in, row by row ([`cpu_flags::each_row`]); what the
-/// attribute expands to where its shortcut is not taken, and what tests compare it with.
+/// attribute expands to where its shortcut is not taken, and what the command's tests build
+/// their gates with.
 #[doc(hidden)]
 #[proc_macro]
 pub fn target_feature_flags(_: TokenStream) -> TokenStream {

@@ -208,11 +208,12 @@ pub mod __private {
         }
     }
 
-    /// Evaluated inside `const { }` by `#[platform_gated]`, so that everything [`enforce`]
+    /// Evaluated in a `const` item by `#[platform_gated]`, so that everything [`enforce`]
     /// branches on is a constant. `module_path` is that of the gated `main`: the gate must be the
     /// program's entry point, at the crate root, or it would never run first. `cpu_features` is
-    /// [`target_feature_flags!`] expanded in `main`'s crate, with its flags; `crate_version` is its
-    /// package's version, for the manifest.
+    /// the value of [`target_feature_flags!`] in `main`'s crate, with its flags (the attribute
+    /// writes all false at once where no row holds); `crate_version` is its package's version,
+    /// for the manifest.
     #[inline]
     pub const fn prepare(
         gate: Gate,

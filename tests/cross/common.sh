@@ -52,7 +52,7 @@ build() {
 }
 
 # done_with DIR...: with PRUNE_BUILDS=1 (.ci/run sets it), deletes build directories whose runs are
-# done. A cold run of tests/cross and tests/cpu together writes about 8 GB of builds (std rebuilt
+# done. A cold run of tests/cross and tests/cpu together writes about 9 GB of builds (std rebuilt
 # for a score of targets and flag sets, with debug info), and a CI machine's disk is not ours to
 # fill: one CI run ran out of space there. Kept otherwise, so that a second run here is warm.
 done_with() {
