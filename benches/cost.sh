@@ -12,7 +12,11 @@
 #      callgrind, which the machine's load does not move); and a clean `cargo check`, which editors and
 #      rust-analyzer pay;
 #   5. the CPU check (x86_64 hosts): both hello worlds built for x86-64-v3, where the gate must read
-#      the CPU before starting, their instructions and sizes side by side.
+#      the CPU before starting, their instructions and sizes side by side;
+#   6. the CPU refusal before std starts, which scans the running image's read-only memory for the
+#      program's manifest (x86_64 hosts without TBM: built with +tbm, it refuses here natively): a
+#      gated hello world and the same with 100 MiB of read-only data, instructions and time side by
+#      side, the difference being the scan's.
 # Goals: at most 2 more instructions (what keeps the manifest in the binary), no getenv, at most 1 KiB
 # larger (the manifest of etcd's matrix), clean-build ratio at most 1.15, the rebuild after an edit
 # within 10% of the identity attribute's; and the CPU check at most 2,000 instructions. Exits 1 when
@@ -39,7 +43,7 @@ cd "$work/src"
 cp "$root/Cargo.lock" Cargo.lock # the versions this workspace was tested with; builds offline
 cat > Cargo.toml <<'EOF'
 [workspace]
-members = ["plain", "gated", "unstable-here", "identity-attr", "identity"]
+members = ["plain", "gated", "unstable-here", "identity-attr", "identity", "refusing", "refusing-100mib"]
 resolver = "3"
 [profile.release]
 debug = "line-tables-only"   # function names for callgrind; `strip` removes them for the size
@@ -67,6 +71,12 @@ const SUPPORT: platform_gate::Matrix =
     platform_gate::Matrix::new(&[platform_gate::Row::new(HERE.arch, HERE.os, platform_gate::Status::Unstable)]);
 #[platform_gate::platform_gated(env = "BENCH_ARCH", matrix = SUPPORT)]
 fn main() { println!("hello"); }'
+crate refusing "$gate" '#[platform_gate::platform_gated(exit_code = 78)]
+fn main() { println!("hello"); }'
+crate refusing-100mib "$gate" 'static BULK: &[u8] = include_bytes!("../bulk.bin");
+#[platform_gate::platform_gated(exit_code = 78)]
+fn main() { println!("hello {}", std::hint::black_box(BULK).len()); }'
+[ -s refusing-100mib/bulk.bin ] || head -c $((100 * 1024 * 1024)) /dev/urandom > refusing-100mib/bulk.bin
 crate identity "identity-attr = { path = \"../identity-attr\" }" '#[identity_attr::identity]
 fn main() { println!("hello"); }'
 mkdir -p identity-attr/src
@@ -172,6 +182,42 @@ if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo; then
   v3_gated_size=$(stat -c %s "$work/gated-v3.stripped")
 fi
 
+# --- 6: the refusal before std starts, and its scan for the manifest ------------------------------
+scan_rows=""
+if [ "$(uname -m)" = x86_64 ] && ! grep -qw tbm /proc/cpuinfo; then
+  RUSTFLAGS="-C target-feature=+tbm" cargo build --quiet --offline --release -p refusing -p refusing-100mib \
+    --target x86_64-unknown-linux-gnu --target-dir "$work/run-tbm"
+  tbm="$work/run-tbm/x86_64-unknown-linux-gnu/release"
+  scan_rows=$(python3 - "$tbm/refusing" "$tbm/refusing-100mib" "$work/callgrind-scan.out" <<'PY'
+import os, statistics, subprocess, sys, time
+small, big, out = sys.argv[1:]
+def run(path):
+    start = time.perf_counter()
+    done = subprocess.run([path], capture_output=True)
+    return time.perf_counter() - start, done.returncode, done.stderr
+def instructions(path):
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", path], capture_output=True)
+    return next(int(line.split()[1]) for line in open(out) if line.startswith(("summary:", "totals:")))
+for path in (small, big):
+    run(path)  # the page cache
+rows = []
+for path in (small, big):
+    times, codes, named = [], set(), True
+    for _ in range(5):
+        seconds, code, stderr = run(path)
+        times.append(seconds)
+        codes.add(code)
+        named &= stderr.startswith(b"error: refusing") and b"REFUSING" in stderr
+    rows.append((os.path.getsize(path), statistics.median(times), codes, named, instructions(path)))
+(s_size, s_time, s_codes, s_named, s_ir), (b_size, b_time, b_codes, b_named, b_ir) = rows
+print(f"| binary, bytes (not stripped) | {s_size:,} | {b_size:,} | {b_size - s_size:+,} |")
+print(f"| exit codes (the program's: 78), named from its manifest | {sorted(s_codes)}, {s_named} | {sorted(b_codes)}, {b_named} | |")
+print(f"| instructions, start to exit (callgrind) | {s_ir:,} | {b_ir:,} | {b_ir - s_ir:+,} ({(b_ir - s_ir) / (b_size - s_size):.1f} per byte) |")
+print(f"| time, start to exit, median of 5, ms | {s_time * 1e3:.1f} | {b_time * 1e3:.1f} | {(b_time - s_time) * 1e3:+.1f} |")
+PY
+)
+fi
+
 # --- 4: build time -------------------------------------------------------------------------------
 # seconds COMMAND...: how long COMMAND takes, quiet.
 seconds() {
@@ -256,7 +302,7 @@ python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" 
   "${clean[gated]}" "${clean[identity]}" "$(rustc -V)" \
   "$v3_plain_ir" "$v3_gated_ir" "$v3_plain_size" "$v3_gated_size" "$v3_check_ir" "$manifest_size" "$plain_main_ir" "$gated_main_ir" \
   "${rebuild[gated]}" "${rebuild[identity]}" "${check[gated]}" "${check[identity]}" "${macros_t[*]}" "${runtime_t[*]}" "${path[gated]}" "${path[identity]}" \
-  "${rebuild_ir[gated]}" "${rebuild_ir[identity]}" <<'PY'
+  "${rebuild_ir[gated]}" "${rebuild_ir[identity]}" "$scan_rows" <<'PY'
 import statistics, sys
 (plain_ir, gated_ir, plain_getenv, gated_getenv, plain_size, gated_size,
  refused_ir, refused_rc, override_ir, refused_getenv, override_getenv) = map(int, sys.argv[1:12])
@@ -318,5 +364,10 @@ print()
 print("clean builds, s: gated", gated_t, "identity", identity_t)
 print("rebuilds, s: gated", rebuild_g, "identity", rebuild_i)
 print("checks, s: gated", check_g, "identity", check_i)
+if sys.argv[33]:
+    print()
+    print("| the CPU refusal before std starts (+tbm, on this CPU) | gated hello world | with 100 MiB of read-only data | difference: the scan |")
+    print("|---|---|---|---|")
+    print(sys.argv[33])
 sys.exit(0 if all(row[4] is not False for row in rows) else 1)
 PY

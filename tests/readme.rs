@@ -4,7 +4,63 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use platform_gate::{Arch, CpuCheck, CpuFeatures, Matrix, Os, Platform, Policy, decide};
+use platform_gate::fleet::{Binary, CpuLabels, Node, Pod};
+use platform_gate::{Arch, CpuCheck, CpuFeatures, Matrix, Os, Platform, Policy, decide, matrix};
+
+/// kvd's matrix in the README's fleet section.
+const KVD: Matrix = matrix! {
+    amd64 linux => stable,
+    arm64 linux => stable,
+    s390x linux => experimental,
+};
+
+/// The README's pod: kvd (x86-64-v3 for amd64, +lse for arm64) and kvd-backup (baseline builds),
+/// its placement, and the lines of `platform-gate nodes` for a node list.
+fn fleet() -> (String, String) {
+    let binary = |program, arch, cpu: CpuFeatures| Binary {
+        program,
+        variable: "KVD_UNSUPPORTED_ARCH",
+        platform: Platform::new(arch, Os::Linux),
+        matrix: &KVD,
+        policy: Policy::DEFAULT,
+        cpu: Some(cpu),
+    };
+    let lse = CpuFeatures::from_names(Arch::Aarch64, &["lse"]).unwrap();
+    let pod = Pod::new(vec![
+        binary("kvd", Arch::X86_64, CpuFeatures::x86_64_level(3)),
+        binary("kvd", Arch::Aarch64, lse),
+        binary("kvd-backup", Arch::X86_64, CpuFeatures::none(Arch::X86_64).unwrap()),
+        binary("kvd-backup", Arch::Aarch64, CpuFeatures::none(Arch::Aarch64).unwrap()),
+    ])
+    .unwrap();
+    let affinity = pod.placement(CpuLabels::Nfd, false).kubernetes_node_affinity().unwrap();
+    const V1_V2: [&str; 2] = ["X86_64_V1", "X86_64_V2"];
+    let nodes: [(&str, &str, &str, &[&str]); 7] = [
+        ("db-1", "amd64", "linux", &["X86_64_V1", "X86_64_V2", "X86_64_V3", "AESNI"]),
+        ("db-2", "amd64", "linux", &V1_V2),
+        ("edge-1", "amd64", "linux", &[]),
+        ("graviton-1", "arm64", "linux", &["ASIMD", "AES", "PMULL", "ATOMICS"]),
+        ("pi-1", "arm64", "linux", &["ASIMD", "CRC32"]),
+        ("mainframe-1", "s390x", "linux", &[]),
+        ("win-1", "amd64", "windows", &["X86_64_V1", "X86_64_V2", "X86_64_V3"]),
+    ];
+    let width = nodes.iter().map(|node| node.0.len()).max().unwrap();
+    let mut lines = String::from(
+        "```console
+$ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup-arm64
+",
+    );
+    for (name, arch, os, flags) in nodes {
+        let keys: Vec<String> =
+            flags.iter().map(|flag| format!("feature.node.kubernetes.io/cpu-cpuid.{flag}")).collect();
+        let labels: Vec<(&str, &str)> = keys.iter().map(|key| (key.as_str(), "true")).collect();
+        let node = Node { arch, os, labels: &labels };
+        lines.push_str(&pod.judge(&node, None, CpuLabels::Nfd).line(name, &node, width));
+        lines.push('\n');
+    }
+    lines.push_str("$ echo $?\n1\n```\n");
+    (format!("```yaml\n{affinity}```\n"), lines)
+}
 
 /// Each generated block: its marker name and its content.
 fn blocks() -> Vec<(&'static str, String)> {
@@ -46,7 +102,10 @@ fn blocks() -> Vec<(&'static str, String)> {
             unchecked.push_str(&format!("| {family} | `{name}` | {why} |\n"));
         }
     }
+    let (fleet_affinity, fleet_nodes) = fleet();
     vec![
+        ("fleet-affinity", fleet_affinity),
+        ("fleet-nodes", fleet_nodes),
         ("cpu-unchecked", unchecked),
         (
             "cpu-refusal",

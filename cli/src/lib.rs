@@ -26,10 +26,14 @@
 //!
 //! Depend on it with `default-features = false` to leave out the command's own dependencies.
 
+mod fleet;
 mod intern;
 mod predict;
 mod read;
 
+pub use crate::fleet::pod;
+#[cfg(feature = "command")]
+pub use crate::fleet::{ListedNode, read_node_list};
 pub use crate::predict::{Prediction, RefusedBy, Start};
 pub use crate::read::{Cpu, FileError, Manifest, ReadError, read, read_file};
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use platform_gate::fleet::{CpuLabels, Node, RefusedBy as NodeRefusedBy};
 use platform_gate::{CpuFeatures, Platform};
 use platform_gate_cli::{Manifest, Prediction, RefusedBy, Start};
 use serde_json::{Value, json};
@@ -21,6 +22,14 @@ fn command() -> Command {
         Arg::new("program").long("program").value_name("NAME").help(
             "Of a file that holds several manifests (a binary that embeds others), the one whose program is NAME",
         )
+    };
+    let cpu_labels = || {
+        Arg::new("cpu-labels")
+            .long("cpu-labels")
+            .value_name("LABELS")
+            .value_parser(["nfd", "none"])
+            .default_value("nfd")
+            .help("Where nodes tell their CPU: Node Feature Discovery's labels, or none (the CPU is not judged)")
     };
     Command::new("platform-gate")
         .version(env!("CARGO_PKG_VERSION"))
@@ -66,9 +75,47 @@ fn command() -> Command {
         )
         .subcommand(
             Command::new("kubernetes")
-                .about("Prints the node affinity for the platforms where all the binaries start without their variable")
+                .about("Prints the node affinity for the nodes where every program of a pod starts without its variable")
+                .long_about(
+                    "Prints the node affinity for the nodes where a pod starts. The files are the pod's binaries: one \
+                     or more programs (told apart by their manifests' program names), each for one or more platforms. \
+                     A node is admitted when every program has a binary for its architecture and OS that starts there \
+                     without its variable: by its matrix and policy, and by its CPU, read from Node Feature Discovery's \
+                     labels. One term per platform. Notes go to stderr; exit 1 when no node can be admitted.",
+                )
                 .arg(files())
-                .arg(program()),
+                .arg(program())
+                .arg(
+                    Arg::new("matrix")
+                        .long("matrix")
+                        .action(ArgAction::SetTrue)
+                        .help("Also admit the architectures all the matrices admit for which no binary was given (their CPU is not judged)"),
+                )
+                .arg(cpu_labels()),
+        )
+        .subcommand(
+            Command::new("nodes")
+                .about("Says, node by node, whether a pod's binaries would start on the nodes of a cluster, and why not")
+                .long_about(
+                    "Says, node by node, whether a pod's binaries would start there: NODELIST is what `kubectl get nodes \
+                     -o json` prints (or - for stdin), the files are the pod's binaries, as for `kubernetes`. Verdicts: \
+                     starts, warns (starts with a warning), refuses (the matrix or the CPU), no-binary, cpu-unknown (the \
+                     binaries assume CPU features and the node has no NFD labels). Exit 0 when every node starts, 1 when \
+                     some does not, 2 when it cannot tell.",
+                )
+                .arg(Arg::new("NODELIST").required(true).value_parser(value_parser!(PathBuf)))
+                .arg(files())
+                .arg(program())
+                .arg(
+                    Arg::new("env")
+                        .long("env")
+                        .value_name("VALUE")
+                        .value_parser(value_parser!(OsString))
+                        .allow_hyphen_values(true)
+                        .help("Judge the override variables as set to VALUE in the pod (default: unset)"),
+                )
+                .arg(cpu_labels())
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per node, one per line")),
         )
         .subcommand(
             Command::new("docker")
@@ -91,9 +138,8 @@ fn main() -> ExitCode {
     let result = match matches.subcommand() {
         Some(("show", args)) => show(args),
         Some(("check", args)) => check(args),
-        Some(("kubernetes", args)) => {
-            schedule(args, |schedule| schedule.kubernetes_node_affinity().unwrap_or_default())
-        }
+        Some(("kubernetes", args)) => kubernetes(args),
+        Some(("nodes", args)) => nodes(args),
         Some(("docker", args)) => schedule(args, platform_gate::Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
@@ -319,13 +365,131 @@ fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) 
         (None, _) if prediction.stderr.is_empty() => format!("{program} would start ({variable})"),
         (None, _) => format!("{program} would start, with a warning ({variable})"),
         (Some(code), Some(RefusedBy::CpuBeforeStart)) => {
-            format!("{program} would refuse this CPU before std starts, and exit {code}")
+            let how = if manifest.names_itself_before_start() {
+                "naming itself from its manifest, as main would"
+            } else if !manifest.cpu.reads_own_manifest {
+                "generically: on its system that check does not read the binary's manifest"
+            } else {
+                "generically: the file holds other programs' manifests too, and the binary cannot tell which is its own"
+            };
+            format!("{program} would refuse this CPU before std starts, {how}, and exit {code}")
         }
         (Some(code), Some(RefusedBy::CpuInMain)) => {
             format!("{program} would refuse this CPU in main, and exit {code}")
         }
         (Some(code), _) => format!("{program} would refuse this platform, and exit {code} ({variable})"),
     }
+}
+
+/// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
+/// file that holds several.
+fn pod_manifests(args: &ArgMatches) -> Result<Vec<Manifest>, String> {
+    let wanted = args.get_one::<String>("program");
+    let mut all = Vec::new();
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        let found = manifests(path)?;
+        if found.len() == 1 && wanted.is_none_or(|wanted| found[0].program == *wanted) {
+            all.extend(found);
+        } else {
+            all.push(one_manifest(path, args)?);
+        }
+    }
+    Ok(all)
+}
+
+fn cpu_labels(args: &ArgMatches) -> CpuLabels {
+    match args.get_one::<String>("cpu-labels").map(String::as_str) {
+        Some("none") => CpuLabels::None,
+        _ => CpuLabels::Nfd,
+    }
+}
+
+fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
+    let manifests = pod_manifests(args)?;
+    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
+    let mut stderr = std::io::stderr().lock();
+    for note in &placement.notes {
+        let _ = writeln!(stderr, "platform-gate: {note}");
+    }
+    let Some(affinity) = placement.kubernetes_node_affinity() else {
+        let _ = writeln!(stderr, "platform-gate: no node where all of them start without their variable");
+        // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
+        return Ok(ExitCode::FAILURE);
+    };
+    std::io::stdout().lock().write_all(affinity.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
+    use std::io::Read as _;
+
+    let manifests = pod_manifests(args)?;
+    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let path = args.get_one::<PathBuf>("NODELIST").expect("required");
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes).map_err(|error| format!("stdin: {error}"))?;
+    } else {
+        if path.is_dir() {
+            return Err(format!("{}: is a directory", path.display()));
+        }
+        bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    }
+    let listed = platform_gate_cli::read_node_list(&bytes)?;
+    drop(bytes);
+    let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
+    let cpu = cpu_labels(args);
+    if cpu == CpuLabels::None {
+        let _ = writeln!(std::io::stderr(), "platform-gate: the CPU is not judged (--cpu-labels none)");
+    }
+    let json = args.get_flag("json");
+    let width = listed.iter().map(|node| node.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let mut all_start = true;
+    for node in &listed {
+        let labels: Vec<(&str, &str)> =
+            node.labels.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+        let judged = pod.judge(&Node { arch: &node.arch, os: &node.os, labels: &labels }, value, cpu);
+        all_start &= judged.verdict.starts();
+        if json {
+            let programs: Vec<Value> = judged
+                .programs
+                .iter()
+                .map(|program| {
+                    json!({
+                        "program": program.program,
+                        "verdict": program.verdict.name(),
+                        "refused_by": program.refused_by.map(|by| match by {
+                            NodeRefusedBy::Matrix => "matrix",
+                            NodeRefusedBy::Cpu => "cpu",
+                        }),
+                        "missing": program.missing,
+                        "why": program.why,
+                    })
+                })
+                .collect();
+            let object = json!({
+                "node": node.name,
+                "platform": {"arch": node.arch, "os": node.os, "from_node_info": node.from_node_info},
+                "verdict": judged.verdict.name(),
+                "programs": programs,
+            });
+            out.push_str(&format!("{object}\n"));
+        } else {
+            let mut line =
+                judged.line(&node.name, &Node { arch: &node.arch, os: &node.os, labels: &labels }, width);
+            if node.from_node_info {
+                line.push_str(" (its platform is from status.nodeInfo: without the kubernetes.io labels, no affinity admits it)");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return Ok(ExitCode::from(CANNOT_TELL));
+    }
+    Ok(if all_start { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn schedule(

@@ -56,14 +56,21 @@ impl Manifest {
         let arch = self.platform.arch;
         if let Some(present) = start.cpu {
             if let Some(before) = self.cpu.before_start.filter(|features| !features.is_empty()) {
-                let name =
-                    self.cpu.names_program_file.then_some(start.file_name).filter(|name| !name.is_empty());
-                if let Some(message) = CpuCheck::new(arch, before, present).message_before_start(name) {
-                    return refusal(
-                        message.into_bytes(),
-                        CpuCheck::EXIT_CODE_BEFORE_START,
-                        RefusedBy::CpuBeforeStart,
-                    );
+                let check = CpuCheck::new(arch, before, present);
+                let refused = if self.names_itself_before_start() {
+                    check
+                        .message(&self.program, &self.variable)
+                        .map(|text| (text, self.policy.exit_code().get()))
+                } else {
+                    let name = self
+                        .cpu
+                        .names_program_file
+                        .then_some(start.file_name)
+                        .filter(|name| !name.is_empty());
+                    check.message_before_start(name).map(|text| (text, CpuCheck::EXIT_CODE_BEFORE_START))
+                };
+                if let Some((message, code)) = refused {
+                    return refusal(message.into_bytes(), code, RefusedBy::CpuBeforeStart);
                 }
             }
             if let Some(in_main) = self.cpu.in_main.filter(|features| !features.is_empty()) {
@@ -88,6 +95,17 @@ impl Manifest {
             }
             _ => Prediction { stderr, refusal: None, refused_by: None },
         }
+    }
+}
+
+impl Manifest {
+    /// Whether a CPU refusal before std starts would name the program and its variable and exit
+    /// with its exit code, as the check in `main` does: its system reads the manifest from the
+    /// running image, and the file holds no other settings. Otherwise that refusal is generic: the
+    /// file's name (or "this program"), "its override variable", and
+    /// [`CpuCheck::EXIT_CODE_BEFORE_START`].
+    pub fn names_itself_before_start(&self) -> bool {
+        self.cpu.reads_own_manifest && self.cpu.alone_in_file
     }
 }
 

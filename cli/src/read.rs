@@ -49,9 +49,17 @@ pub struct Cpu {
     pub before_start: Option<CpuFeatures>,
     /// Checked at the top of `main`: features `main`'s crate alone assumed.
     pub in_main: Option<CpuFeatures>,
-    /// Whether a refusal before std starts names the program by its file's name (Linux,
-    /// Android); elsewhere it says "this program".
+    /// Whether a refusal before std starts that finds no manifest it can trust names the program
+    /// by its file's name (Linux, Android); elsewhere it says "this program".
     pub names_program_file: bool,
+    /// Whether a refusal before std starts looks for the binary's manifest in its running image
+    /// (Linux, Android, Windows), and, where it finds one set of settings, refuses as the check in
+    /// `main` does: the program's name, its variable and its exit code.
+    pub reads_own_manifest: bool,
+    /// Whether every manifest of its file has this one's program, variable and exit code: the
+    /// binary's own settings, then, are the only ones its image holds. A binary that embeds another
+    /// gated binary (k0s embeds etcd) has two, and a refusal before std starts stays generic.
+    pub alone_in_file: bool,
 }
 
 impl Cpu {
@@ -130,7 +138,21 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
     if manifests.is_empty() {
         return Err(ReadError::NoManifest);
     }
-    Ok(manifests)
+    Ok(with_file(manifests))
+}
+
+/// `manifests`, all of one file, each told whether the others agree with it.
+fn with_file(mut manifests: Vec<Manifest>) -> Vec<Manifest> {
+    // The rule of the runtime's search (`cpu/image.rs`): the settings a refusal reads.
+    let settings = |manifest: &Manifest| {
+        (manifest.program.clone(), manifest.variable.clone(), manifest.policy.exit_code())
+    };
+    let first = settings(&manifests[0]);
+    let alone = manifests.iter().all(|manifest| settings(manifest) == first);
+    for manifest in &mut manifests {
+        manifest.cpu.alone_in_file = alone;
+    }
+    manifests
 }
 
 /// Why a file gave no manifests: it could not be read, or what it holds is not one.
@@ -200,7 +222,7 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
     if manifests.is_empty() {
         return Err(FileError::Manifest(ReadError::NoManifest));
     }
-    Ok(manifests)
+    Ok(with_file(manifests))
 }
 
 /// Finds the magic.
@@ -395,7 +417,7 @@ impl Body<'_> {
     fn cpu(&mut self, arch: Arch) -> Result<Cpu, String> {
         let level = self.u8("the CPU level")?;
         let flags = self.u8("the CPU flags")?;
-        if flags > 1 {
+        if flags > 3 {
             return Err(format!("unknown CPU flags {flags:#04x}"));
         }
         let mut features = || -> Result<Option<CpuFeatures>, String> {
@@ -411,7 +433,14 @@ impl Body<'_> {
         };
         let before_start = features()?;
         let in_main = features()?;
-        let cpu = Cpu { level, before_start, in_main, names_program_file: flags & 1 != 0 };
+        let cpu = Cpu {
+            level,
+            before_start,
+            in_main,
+            names_program_file: flags & 1 != 0,
+            reads_own_manifest: flags & 2 != 0,
+            alone_in_file: true,
+        };
         let expected = match (arch, cpu.assumed()) {
             (Arch::X86_64, Some(assumed)) => assumed.level(),
             (Arch::X86_64, None) => 1,

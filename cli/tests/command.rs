@@ -141,8 +141,22 @@ fn several_manifests_are_all_shown_and_check_must_be_told_which() {
 #[test]
 fn schedulers_get_the_runtimes_renderings() {
     let etcd = file("etcd-alone", &ETCD_MANIFEST);
+    // The binary's own platform, where etcd's matrix admits it: the runtime's placement of the pod.
     let output = run(&["kubernetes", etcd.to_str().unwrap()]);
-    assert_eq!(text(&output.stdout), Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).unwrap());
+    let manifests = platform_gate_cli::read(&ETCD_MANIFEST).unwrap();
+    let pod = platform_gate_cli::pod(&manifests).unwrap();
+    let placement = pod.placement(platform_gate::fleet::CpuLabels::Nfd, false);
+    match placement.kubernetes_node_affinity() {
+        Some(affinity) => {
+            assert_eq!((text(&output.stdout), output.status.code()), (affinity.as_str(), Some(0)))
+        }
+        None => assert_eq!((output.stdout.len(), output.status.code()), (0, Some(1))),
+    }
+    let host = format!("values: [{}]\n", Platform::CURRENT.arch.go_name());
+    assert_eq!(text(&output.stdout).contains(&host), output.status.code() == Some(0));
+    // With --matrix, etcd's other stable architecture, ppc64le, for which no binary was given.
+    let output = run(&["kubernetes", "--matrix", etcd.to_str().unwrap()]);
+    assert!(text(&output.stdout).contains("values: [ppc64le]\n"), "{}", text(&output.stdout));
     let output = run(&["docker", etcd.to_str().unwrap()]);
     assert_eq!(text(&output.stdout), Matrix::ETCD.docker_platforms(Policy::DEFAULT));
     // etcd (amd64, ppc64le) and kvd (arm64, riscv64, s390x) share no platform: nothing, exit 1.

@@ -114,6 +114,58 @@ fn several_manifests_are_all_read_in_order() {
     assert_eq!(programs, ["kvd", "etcd", "kvd"]);
 }
 
+/// What a CPU refusal before std starts would say and exit with, for `manifest` as read from its
+/// file, with the check before std starts given a v3 build on a v2 CPU.
+#[cfg(target_arch = "x86_64")]
+fn before_start(manifest: &platform_gate_cli::Manifest) -> (String, Option<u8>) {
+    use platform_gate::CpuFeatures;
+    let mut manifest = manifest.clone();
+    manifest.cpu.before_start = Some(CpuFeatures::x86_64_level(3));
+    let prediction = manifest.predict(&Start {
+        value: None,
+        cpu: Some(CpuFeatures::x86_64_level(2)),
+        file_name: b"kvd-file",
+    });
+    assert_eq!(prediction.refused_by, Some(RefusedBy::CpuBeforeStart));
+    (String::from_utf8(prediction.stderr).unwrap(), prediction.refusal)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_refusal_before_std_starts_names_the_program_where_its_file_holds_its_settings_alone() {
+    use platform_gate::{CpuCheck, CpuFeatures};
+    let check = CpuCheck::new(Arch::X86_64, CpuFeatures::x86_64_level(3), CpuFeatures::x86_64_level(2));
+    let as_main = check.message("kvd", "KVD_UNSUPPORTED_ARCH").unwrap();
+    // One manifest, or the same settings twice: the program's own words and exit code.
+    for file in [embedded(&KV_MANIFEST), [&KV_MANIFEST[..], &KV_MANIFEST[..]].concat()] {
+        let kv = &read(&file).unwrap()[0];
+        assert_eq!(kv.cpu.reads_own_manifest, cfg!(any(target_os = "linux", target_os = "windows")));
+        assert!(kv.cpu.alone_in_file && kv.names_itself_before_start() == kv.cpu.reads_own_manifest);
+        if kv.cpu.reads_own_manifest {
+            assert_eq!(before_start(kv), (as_main.clone(), Some(3)));
+        }
+    }
+    // A file that also holds another program's manifest (k0s embeds etcd): the generic refusal, by
+    // the file's name where the system gives it, with exit code 1, for both of its programs.
+    let both = read(&[&KV_MANIFEST[..], &ETCD_MANIFEST[..]].concat()).unwrap();
+    for manifest in &both {
+        assert!(!manifest.cpu.alone_in_file && !manifest.names_itself_before_start());
+        let name = manifest.cpu.names_program_file.then_some(&b"kvd-file"[..]);
+        let generic = check.message_before_start(name).unwrap();
+        assert_eq!(before_start(manifest), (generic, Some(CpuCheck::EXIT_CODE_BEFORE_START)));
+    }
+    // The same names with another exit code are other settings too.
+    const KV_4: Prepared = prepare(
+        Gate::new("kvd", "KVD_UNSUPPORTED_ARCH").with_exit_code(std::num::NonZeroU8::new(4).unwrap()),
+        "kvd",
+        &target_feature_flags!(),
+        None,
+    );
+    static KV_4_MANIFEST: [u8; KV_4.manifest_len()] = KV_4.manifest();
+    let file = [&KV_MANIFEST[..], &KV_4_MANIFEST[..]].concat();
+    assert!(read(&file).unwrap().iter().all(|manifest| !manifest.cpu.alone_in_file));
+}
+
 #[test]
 fn bad_files_say_what_is_wrong() {
     assert_eq!(read(b""), Err(ReadError::NoManifest));

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::Write as _;
 
 use crate::names::cpu::BUILD_FLAGS;
-use crate::names::is_portable_variable_name;
+use crate::names::{DERIVED_SUFFIX, derived_variable_byte, is_portable_variable_name};
 use core::num::NonZeroU8;
 
 use crate::cpu::{Refusal, Rows, refuse_cpu};
@@ -33,17 +33,6 @@ pub struct Gate {
     /// What a CPU refusal in `main` says of the program, kept ready in the gate so that the
     /// refusal reads it in place: copying it would use vector moves (see `cpu/refuse.rs`).
     cpu_refusal: Refusal<'static>,
-}
-
-/// The end of a variable's name derived from a package's: `<PACKAGE>_UNSUPPORTED_ARCH`.
-pub(crate) const DERIVED_SUFFIX: &str = "_UNSUPPORTED_ARCH";
-
-/// A byte of a package's name as the variable derived from it spells it: upper case, `-` as `_`.
-/// One rule for the three places that spell it: [`Gate::variable_name`], the CPU refusal (which
-/// may not allocate) and the manifest (written at compile time).
-#[inline(always)]
-pub(crate) const fn derived_variable_byte(byte: u8) -> u8 {
-    if byte == b'-' { b'_' } else { byte.to_ascii_uppercase() }
 }
 
 /// Where the override variable's name comes from.

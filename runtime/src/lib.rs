@@ -40,6 +40,7 @@ mod names;
 mod cpu;
 mod decision;
 mod echo;
+pub mod fleet;
 mod gate;
 pub mod manifest;
 mod matrix;
@@ -49,7 +50,9 @@ mod platform;
 mod policy;
 mod schedulers;
 
-pub use crate::cpu::{CpuCheck, CpuFeatures};
+pub use crate::cpu::{
+    CpuCheck, CpuFeatures, LabelValue, NFD_CPUID_LABEL, NfdRequirement, NodeLabel, has_nfd_cpu_labels,
+};
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;
 pub use crate::matrix::{Matrix, Row, Status};

@@ -16,7 +16,8 @@
 //! ```
 
 use crate::cpu::Rows;
-use crate::gate::{DERIVED_SUFFIX, Variable, derived_variable_byte};
+use crate::gate::Variable;
+use crate::names::{DERIVED_SUFFIX, derived_variable_byte};
 use crate::{Allow, Arch, Check, Gate, Packager, Platform, Status};
 
 /// The bytes a manifest starts with: `0xff`, which no text has, then `platform-gate:`.
@@ -45,6 +46,14 @@ pub(crate) const fn write<const N: usize>(gate: &Gate, build: &Build) -> [u8; N]
     let out = encode(Out { bytes: [0; N], len: 0 }, gate, build);
     assert!(out.len == N, "the manifest's length changed between two evaluations");
     out.bytes
+}
+
+/// The manifest of `gate`, for tests of its readers.
+#[cfg(test)]
+pub(crate) fn to_vec(gate: &Gate, build: &Build) -> Vec<u8> {
+    let out = encode(Out { bytes: [0; 4096], len: 0 }, gate, build);
+    assert!(out.len <= 4096, "a test's manifest is under 4 KiB");
+    out.bytes[..out.len].to_vec()
 }
 
 /// The length of the manifest of `gate`.
@@ -159,7 +168,7 @@ const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> 
     let assumed = build.before_start.union(build.in_main);
     let x86_64 = matches!(platform.arch, Arch::X86_64);
     out.byte(if x86_64 { crate::cpu::const_level_of(assumed) } else { 0 });
-    out.byte(crate::cpu::NAMES_PROGRAM_FILE as u8);
+    out.byte(crate::cpu::NAMES_PROGRAM_FILE as u8 | (crate::cpu::READS_OWN_MANIFEST as u8) << 1);
     features(&mut out, build.before_start);
     features(&mut out, build.in_main);
     // The length, then the checksum of all but the magic.

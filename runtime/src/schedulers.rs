@@ -87,6 +87,12 @@ impl Schedule {
         }
     }
 
+    /// The schedule's platforms, in order: an architecture on one OS, or on any (`None`).
+    #[inline]
+    pub fn platforms(&self) -> impl Iterator<Item = (Arch, Option<Os>)> + '_ {
+        self.starting.iter().copied()
+    }
+
     /// Whether no platform is in the schedule.
     #[inline]
     pub fn is_empty(&self) -> bool {
@@ -165,7 +171,7 @@ impl Schedule {
 
 /// One `matchExpressions` entry: `key In [values]`.
 #[inline]
-fn expression(key: &str, values: &[&str]) -> String {
+pub(crate) fn expression(key: &str, values: &[&str]) -> String {
     format!(
         "            - key: {key}\n              operator: In\n              values: [{}]\n",
         values.join(", ")

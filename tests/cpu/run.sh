@@ -5,11 +5,14 @@
 #
 # Two fixtures, from tests/cross/fixture: `etcd` (etcd's matrix, the variable derived from the package,
 # exit code 1) and `kvd` (its own matrix with long notes and maintainers, `env = "KVD_UNSUPPORTED_ARCH"`,
-# exit code 3). Two paths:
+# exit code 3). Two paths, and on both a refusal names the program and its variable and exits with its
+# exit code:
 # - flags for every crate (`RUSTFLAGS`: `-C target-cpu`, `-C target-feature`), which reach std under LTO
-#   or `-Zbuild-std`: the check before std starts refuses, exit code 1, variable unnamed;
-# - flags for `main`'s crate alone (`cargo rustc -- -C ...`): the check in `main` refuses, with the
-#   program's own exit code and variable.
+#   or `-Zbuild-std`: the check before std starts refuses, with the settings it reads from the manifest
+#   in its running image;
+# - flags for `main`'s crate alone (`cargo rustc -- -C ...`): the check in `main` refuses.
+# And `k0s`, which embeds the etcd binary as k0s does: its image holds two manifests that disagree, so
+# its refusal before std starts is the generic one (its file's name, "its override variable", exit 1).
 # Each build runs on every model: where the CPU lacks something the gate must refuse with the expected
 # code and name exactly what is missing (or, where the list depends on qemu's `max`, name only
 # features the build assumed); never die of SIGILL (132); elsewhere it must start. Each binary is also
@@ -65,10 +68,20 @@ assumed() { # TARGET FLAGS...
 }
 X86_BASELINE=$(assumed x86_64-unknown-linux-gnu | paste -sd' ')
 
+# The program and variable a refusal of BINARY names, by the fixture it is built from.
+names_of() {
+  case "$(basename "$1")" in
+    kvd*) echo "kvd|KVD_UNSUPPORTED_ARCH" ;;
+    etcd*) echo "etcd|ETCD_UNSUPPORTED_ARCH" ;;
+  esac
+}
+
 # run LABEL EXPECT CODE COMMAND...: EXPECT is "start"; "lacks:LIST" (exactly that list, in order);
 # "set:NAMES" (exactly those names, in any order); or "any:ASSUMED" (a start, or a refusal naming only
 # names of ASSUMED, for qemu's max, whose features the script does not list). CODE is the refusal's
-# exit code. Never 132.
+# exit code. Never 132. A refusal must name the program and its variable as `names_of` the binary (the
+# last word of COMMAND) says, or as NAMES says ("PROGRAM|VARIABLE"; an empty VARIABLE: "its override
+# variable").
 run() {
   local label=$1 expect=$2 code=$3 rc=0 problem="" lacks=""; shift 3
   "$@" > "$work/out" 2> "$work/err" || rc=$?
@@ -85,8 +98,15 @@ run() {
     [ ! -s "$work/out" ] || problem="${problem:+$problem; }the program's code ran"
     local first lacks; first=$(head -1 "$work/err")
     lacks=${first##*and this CPU lacks }
+    local names program variable
+    names=${NAMES-$(names_of "${*: -1}")}
+    program=${names%%|*} variable=${names#*|}
     if [[ "$first" != *"will not start on this CPU"* || "$lacks" == "$first" || -z "$lacks" ]]; then
       problem="${problem:+$problem; }no CPU refusal naming what is missing"
+    elif [[ "$first" != "error: $program will not start on this CPU"* ]]; then
+      problem="${problem:+$problem; }the refusal does not name the program $program"
+    elif ! grep -qxF "  = note: ${variable:-its override variable} cannot help: it overrides the support matrix, not the instructions the program was built with" "$work/err"; then
+      problem="${problem:+$problem; }the refusal does not name ${variable:-its override variable}"
     elif [[ "$expect" == lacks:* ]]; then
       [ "$lacks" = "${expect#lacks:}" ] || problem="${problem:+$problem; }lacks '$lacks', expected '${expect#lacks:}'"
     elif [[ "$expect" == set:* ]]; then
@@ -105,6 +125,46 @@ run() {
     fail "$label: $problem" "$work/out" "$work/err"
   else
     echo "  ok   $label (exit $rc${lacks:+, lacks $lacks})"
+  fi
+}
+
+# The nodes of a cluster whose NFD labels describe the CPU models these runs use, as NFD labels them
+# under qemu: qemu's TCG has no AVX-512, so its Skylake-Server is an x86-64-v3 CPU here.
+nodes_json="$work/nodes.json"
+python3 - > "$nodes_json" <<'PY'
+import json
+def node(name, arch, flags):
+    labels = {"kubernetes.io/arch": arch, "kubernetes.io/os": "linux"}
+    labels.update({"feature.node.kubernetes.io/cpu-cpuid." + flag: "true" for flag in flags})
+    return {"kind": "Node", "metadata": {"name": name, "labels": labels}}
+v2 = ["X86_64_V1", "X86_64_V2"]
+v3 = v2 + ["X86_64_V3", "AVX", "AVX2", "FMA3", "MOVBE", "AESNI"]
+a53 = ["FP", "ASIMD", "EVTSTRM", "AES", "PMULL", "SHA1", "SHA2", "CRC32", "CPUID"]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    node("Nehalem", "amd64", v2),
+    node("Westmere", "amd64", v2 + ["AESNI"]),
+    node("Haswell", "amd64", v3),
+    node("Skylake-Server", "amd64", v3 + ["ADX"]),
+    node("cortex-a53", "arm64", a53),
+    node("cortex-a76", "arm64", a53 + ["ATOMICS", "FPHP", "ASIMDHP", "ASIMDRDM", "LRCPC", "DCPOP", "ASIMDDP", "SSBS"]),
+]}))
+PY
+
+# fleet LABEL MODEL BINARY [ENV_VALUE] -- RUNNER...: `platform-gate nodes` says of the node that describes
+# MODEL what a run of BINARY under MODEL (RUNNER... -cpu MODEL BINARY) does: starts (or warns) exactly
+# when the run starts.
+fleet() {
+  local label=$1 model=$2 binary=$3 value=$4 verdict rc=0; shift 5
+  cases=$((cases + 1))
+  verdict=$("$platform_gate" nodes --json ${value:+--env "$value"} "$nodes_json" "$binary" 2> "$work/fleet.err" |
+    python3 -c 'import json, sys; print(*[o["verdict"] for o in map(json.loads, sys.stdin) if o["node"] == sys.argv[1]])' "$model")
+  "$@" -cpu "$model" "$binary" > /dev/null 2>&1 || rc=$?
+  if [[ ( "$verdict" =~ ^(starts|warns)$ && "$rc" == 0 ) || ( "$verdict" == refuses && "$rc" != 0 && "$rc" != 132 ) ]]; then
+    echo "  ok   nodes: $label on $model: $verdict, and the run exits $rc"
+  else
+    failures=$((failures + 1))
+    echo "  FAIL nodes: $label on $model: the verdict is '$verdict', and the run exits $rc"
+    sed 's/^/    | /' "$work/fleet.err"
   fi
 }
 
@@ -144,6 +204,8 @@ STABLE_ALL=$(assumed x86_64-unknown-linux-gnu -C "target-feature=+$(rustc --prin
 BUILDS=(
   "baseline|release|||all"
   "v2|release||-C target-cpu=x86-64-v2|all"
+  # One feature outside the levels: Westmere has it, Nehalem does not (platform-gate nodes, below).
+  "aes|release||-C target-feature=+aes|all"
   # The profile matrix, main's crate alone: the check in main.
   "main-O0|dev|OPT_LEVEL=0|-C target-cpu=x86-64-v3|main"
   "main-O1|dev|OPT_LEVEL=1|-C target-cpu=x86-64-v3|main"
@@ -192,7 +254,6 @@ for row in "${BUILDS[@]}"; do
   if [ "$where" = all ]; then
     env "${env_settings[@]}" RUSTFLAGS="$flags" cargo build "${common[@]}" --features kvd 2> "$work/build" \
       || { fail "build $name" "$work/build"; continue; }
-    code=1
   else
     for bin in etcd kvd; do
       # shellcheck disable=SC2086 # the flags are words
@@ -209,7 +270,7 @@ for row in "${BUILDS[@]}"; do
   scope="every crate"; [ "$where" = all ] || scope="main's crate alone"
   echo "== $name ($profile${settings:+, $settings}${flags:+, $flags} for $scope): $(stat -c %s "$out/kvd") bytes"
   for bin in etcd kvd; do
-    [ "$where" = main ] && { [ "$bin" = kvd ] && code=3 || code=1; }
+    code=1; [ "$bin" = kvd ] && code=3
     for model in "${MODELS[@]}"; do
       if [ -n "${LACKS[$model/$flags]:-}" ]; then
         expect="lacks:${LACKS[$model/$flags]}"
@@ -226,6 +287,31 @@ for row in "${BUILDS[@]}"; do
     static "$out/$bin" objdump
   done
 done
+# A binary that embeds another gated binary (k0s embeds etcd): two manifests that disagree in one image,
+# so the refusal before std starts is the generic one, and `check` predicts it and says why.
+echo "== k0s: x86-64-v3 for every crate, embedding all-O3's etcd"
+K0S_EMBEDDED="$work/bin/all-O3/etcd" RUSTFLAGS="-C target-cpu=x86-64-v3" cargo build --quiet --release \
+  --target x86_64-unknown-linux-gnu --manifest-path "$fixture" --target-dir "$work/x86_64" --features k0s --bin k0s
+cp "$work/x86_64/x86_64-unknown-linux-gnu/release/k0s" "$work/bin/k0s"
+NAMES="k0s|" run "k0s on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$work/bin/k0s"
+predicted "k0s on Nehalem" "$last_rc" "$work/err" "$work/bin/k0s" --program k0s \
+  --cpu-features "${HAS_READ[Nehalem]}" || true
+cases=$((cases + 1))
+if grep -qF "generically: the file holds other programs' manifests too" "$work/predicted.log"; then
+  echo "  ok   the prediction says why: $(cat "$work/predicted.log")"
+else
+  fail "the prediction does not say that k0s falls back" "$work/predicted.log"
+fi
+run "k0s on max" start 1 qemu-x86_64 -cpu max "$work/bin/k0s"
+static "$work/bin/k0s" objdump
+
+# platform-gate nodes against real runs: a node's verdict from its NFD labels is the run's on its model.
+for build in baseline aes all-O3 thin-v4; do
+  for model in Nehalem Westmere Haswell Skylake-Server; do
+    fleet "$build kvd" "$model" "$work/bin/$build/kvd" "" -- qemu-x86_64
+  done
+done
+
 # The variable cannot let a build run where it would crash; and a v3 build runs natively here.
 v3_main="$work/bin/main-O3"
 run "main-O3 kvd on Nehalem, KVD_UNSUPPORTED_ARCH=amd64" "lacks:$v3" 3 \
@@ -248,7 +334,7 @@ else
     --target x86_64-unknown-linux-gnu --manifest-path "$fixture" --target-dir "$work/x86_64" --features kvd
   mkdir -p "$work/bin/native-tbm"
   cp "$work/x86_64/x86_64-unknown-linux-gnu/release/kvd" "$work/bin/native-tbm/"
-  run "kvd natively" "lacks:tbm" 1 "$work/bin/native-tbm/kvd"
+  run "kvd natively" "lacks:tbm" 3 "$work/bin/native-tbm/kvd"
   predicted "kvd natively, this machine's CPU" "$last_rc" "$work/err" "$work/bin/native-tbm/kvd" || true
   static "$work/bin/native-tbm/kvd" objdump
 fi
@@ -270,7 +356,7 @@ cp "$work/x86_64-stripped/x86_64-unknown-linux-gnu/release/kvd" "$out/"
 reads_alike "$out/kvd" || true
 for model in Nehalem max; do
   expect=start; [ "$model" = max ] || expect="lacks:$v3"
-  run "kvd on $model" "$expect" 1 qemu-x86_64 -cpu "$model" "$out/kvd"
+  run "kvd on $model" "$expect" 3 qemu-x86_64 -cpu "$model" "$out/kvd"
   predicted "kvd on $model" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[$model]}" || true
 done
 done_with "$work/x86_64-stripped"
@@ -284,14 +370,13 @@ for row in "main-O0|0|main" "main-O1|1|main" "all-O0|0|all" "all-O1|1|all"; do
   if [ "$where" = all ]; then
     CARGO_PROFILE_DEV_OPT_LEVEL=$level TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" BUILD_STD=no \
       build x86_64-unknown-linux-gnu gcc "$fixture" "$dir" build --features kvd
-    code=1
   else
     for bin in etcd kvd; do
       CARGO_PROFILE_DEV_OPT_LEVEL=$level BUILD_STD=no build x86_64-unknown-linux-gnu gcc "$fixture" "$dir" \
         rustc --features kvd --bin $bin -- -C target-cpu=x86-64-v3
     done
-    code=3
   fi
+  code=3
   cp "$dir/x86_64-unknown-linux-gnu/debug/etcd" "$dir/x86_64-unknown-linux-gnu/debug/kvd" "$out/"
   echo "  $name"
   run "kvd on Nehalem" "lacks:$v3" "$code" qemu-x86_64 -cpu Nehalem "$out/kvd"
@@ -320,12 +405,12 @@ else
     RUSTFLAGS="" "$msrv/usr/bin/cargo" rustc "${common[@]}" --bin kvd -- -C target-cpu=x86-64-v3
     cp "$work/msrv/x86_64-unknown-linux-gnu/debug/kvd" "$out/kvd-main"
   )
-  run "every crate, release: kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd-all"
+  run "every crate, release: kvd on Nehalem" "lacks:$v3" 3 qemu-x86_64 -cpu Nehalem "$out/kvd-all"
   predicted "every crate, release: kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd-all" \
     --cpu-features "${HAS_READ[Nehalem]}" || true
   strip --strip-all -o "$out/kvd-all.stripped" "$out/kvd-all"
   reads_alike "$out/kvd-all.stripped" || true
-  run "every crate, release: kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd-all"
+  run "every crate, release: kvd on max" start 3 qemu-x86_64 -cpu max "$out/kvd-all"
   static "$out/kvd-all" objdump
   run "main's crate, debug: kvd on Nehalem" "lacks:$v3" 3 qemu-x86_64 -cpu Nehalem "$out/kvd-main"
   predicted "main's crate, debug: kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd-main" \
@@ -339,9 +424,9 @@ echo "== x86_64, std rebuilt with -C target-cpu=x86-64-v3 (-Zbuild-std, $(/usr/b
 TARGET_RUSTFLAGS="-C target-cpu=x86-64-v3" build x86_64-unknown-linux-gnu gcc "$fixture" "$work/x86_64-build-std" \
   build --features kvd
 out="$work/x86_64-build-std/x86_64-unknown-linux-gnu/debug"
-run "kvd on Nehalem" "lacks:$v3" 1 qemu-x86_64 -cpu Nehalem "$out/kvd"
+run "kvd on Nehalem" "lacks:$v3" 3 qemu-x86_64 -cpu Nehalem "$out/kvd"
 predicted "kvd on Nehalem" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[Nehalem]}" || true
-run "kvd on max" start 1 qemu-x86_64 -cpu max "$out/kvd"
+run "kvd on max" start 3 qemu-x86_64 -cpu max "$out/kvd"
 static "$out/kvd" objdump
 done_with "$work/x86_64-build-std"
 
@@ -355,13 +440,9 @@ else
   TARGET_RUSTFLAGS="-C target-feature=+tbm" build x86_64-pc-windows-gnu x86_64-w64-mingw32-gcc "$fixture" \
     "$work/windows-tbm" build --features kvd
   out="$work/windows-tbm/x86_64-pc-windows-gnu/debug"
-  run "kvd.exe under wine" "lacks:tbm" 1 env -i "${wine_env[@]}" wine "$out/kvd.exe"
+  # Named from the manifest in the executable's sections: kvd, its variable, exit code 3.
+  run "kvd.exe under wine" "lacks:tbm" 3 env -i "${wine_env[@]}" wine "$out/kvd.exe"
   predicted "kvd.exe under wine, this machine's CPU" "$last_rc" "$work/err" "$out/kvd.exe" || true
-  if grep -qF "error: this program will not start on this CPU" "$work/err"; then
-    echo "  ok   named \"this program\": Windows gives no file name before std starts"
-  else
-    fail "the Windows refusal does not name \"this program\"" "$work/err"
-  fi
   static "$out/kvd.exe" objdump
   env "${wine_env[@]}" wineserver --kill 2> /dev/null || true
   done_with "$work/windows-tbm"
@@ -398,7 +479,8 @@ for model in cortex-a53 max; do ARM_HAS[$model]=$("${qemu[@]}" -cpu "$model" "$b
 echo "  cortex-a53: ${ARM_HAS[cortex-a53]:-the baseline}; max: ${ARM_HAS[max]}"
 # arm64_case LABEL EXPECT MODEL BINARY: run on MODEL, and the command's prediction of that run.
 arm64_case() {
-  run "$1" "$2" 1 "${qemu[@]}" -cpu "$3" "$4"
+  local code=1; [ "$(basename "$4")" = kvd ] && code=3
+  run "$1" "$2" "$code" "${qemu[@]}" -cpu "$3" "$4"
   predicted "$1" "$last_rc" "$work/err" "$4" --env arm64 --cpu-features "${ARM_HAS[$3]}" || true
 }
 arm64_case "+lse on main's crate, on cortex-a53" "lacks:lse" cortex-a53 "$lse"
@@ -411,6 +493,39 @@ CARGO_PROFILE_RELEASE_LTO=fat TARGET_RUSTFLAGS="-C target-feature=+lse" build aa
 out="$work/aarch64-lse/aarch64-unknown-linux-gnu/release"
 arm64_case "+lse everywhere, fat LTO, on cortex-a53" "lacks:lse" cortex-a53 "$out/kvd"
 arm64_case "+lse everywhere, fat LTO, on max" start max "$out/kvd"
+# platform-gate nodes on the arm64 nodes, with the variable the runs set (arm64 is experimental for kvd).
+for model in cortex-a53 cortex-a76; do
+  fleet "+lse kvd" "$model" "$out/kvd" arm64 -- "${qemu[@]}"
+  fleet "baseline etcd" "$model" "$baseline/etcd" arm64 -- "${qemu[@]}"
+done
+# The affinity of a pod of both kvd builds decodes as a Deployment's (kubectl, offline) and holds the
+# CPU labels: x86-64-v2 and v3 for amd64; arm64, where kvd is experimental, stays out.
+cases=$((cases + 1))
+if ! command -v kubectl > /dev/null; then
+  echo "  skip kubectl is not installed: the affinity's decoding is not checked"
+else
+  printf '%s' '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"kvd"},"spec":{"selector":{"matchLabels":{"app":"kvd"}},"template":{"metadata":{"labels":{"app":"kvd"}},"spec":{"containers":[{"name":"kvd","image":"example.com/kvd"}]}}}}' > "$work/deployment.json"
+  "$platform_gate" kubernetes "$work/bin/all-O3/kvd" "$out/kvd" 2> "$work/fleet.err" | sed 's/^/      /' > "$work/affinity.yaml" || true
+  if printf 'spec:\n  template:\n    spec:\n%s\n' "$(cat "$work/affinity.yaml")" > "$work/patch.yaml" &&
+    kubectl patch --local -f "$work/deployment.json" --patch-file "$work/patch.yaml" -o json > "$work/patched.json" 2> "$work/kubectl.err" &&
+    python3 - "$work/patched.json" <<'PY' > "$work/decoded" 2>&1
+import json, sys
+affinity = json.load(open(sys.argv[1]))["spec"]["template"]["spec"]["affinity"]
+terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+keys = {next(e["values"][0] for e in t["matchExpressions"] if e["key"] == "kubernetes.io/arch"):
+        [e["key"].rsplit(".", 1)[-1] for e in t["matchExpressions"] if e["key"].startswith("feature.")] for t in terms}
+assert all(e["values"] and all(isinstance(v, str) for v in e["values"]) for t in terms for e in t["matchExpressions"])
+assert keys == {"amd64": ["X86_64_V2", "X86_64_V3"]}, keys
+print(keys)
+PY
+  then
+    echo "  ok   the affinity decodes as a Deployment's (kubectl patch --local): $(cat "$work/decoded")"
+  else
+    failures=$((failures + 1))
+    echo "  FAIL the affinity does not decode as a Deployment's:"
+    cat "$work/fleet.err" "$work/kubectl.err" "$work/decoded" 2> /dev/null | sed 's/^/    | /'
+  fi
+fi
 static "$out/kvd" aarch64-linux-gnu-objdump
 # +lse on main's crate alone under fat LTO: measured, not required (the README's limits), and only
 # with CPU_MEASURE_LIMITS=1: it costs a release std for aarch64, about a minute, to say again what

@@ -4,16 +4,21 @@
 // recompiled with the flags (LTO, `-Zbuild-std`), so a check in `main` would come too late.
 //
 // It checks what this crate was compiled to assume, which is what `RUSTFLAGS` and `-C target-cpu`
-// give every crate, std included. What it cannot know: the program's name (it asks the kernel for the
-// file's), its override variable, its exit code (it exits 1), and flags given to `main`'s crate alone,
-// which `main` checks. It is compiled only into builds that assume a feature of the tables, so a
-// baseline build has no initializer at all.
+// give every crate, std included. The program's name, variable and exit code are arguments of the
+// attribute in `main`'s crate, which this crate cannot see: a refusal reads them from the manifest that
+// crate wrote, in the running image (`image.rs`), and falls back to the file's name, "its override
+// variable" and exit code 1 where no single manifest can be trusted. Flags given to `main`'s crate
+// alone are checked in `main`. It is compiled only into builds that assume a feature of the tables, so
+// a baseline build has no initializer at all.
+//
+// Zone: the refusal path (`refuse.rs`'s rules), proved by `tests/cpu/run.sh` and `baseline_only.py`.
 
 use super::ASSUMED_BY_RUNTIME;
-use super::refuse::{Refusal, refuse_cpu};
+use super::image;
+use super::refuse::{Refusal, lacking, refuse};
 
-/// The exit code of a refusal before std starts, where the program's own is not yet known: etcd's
-/// and the attribute's default.
+/// The exit code of a refusal before std starts that finds no manifest it can trust: etcd's and
+/// the attribute's default.
 pub(crate) const EXIT_CODE: u8 = 1;
 
 /// Whether this build's early check checks anything: the initializer below exists (a system
@@ -28,18 +33,43 @@ extern "C" fn check_before_start() {
     // Empty where the features the `cfg` below saw are all the target's own baseline (Windows and
     // macOS on x86_64 have some): then this function is a bare return.
     if !ASSUMED_BY_RUNTIME.is_empty() {
-        refuse_cpu(ASSUMED_BY_RUNTIME, &BEFORE_START, EXIT_CODE);
+        refuse_before_start(ASSUMED_BY_RUNTIME);
     }
 }
 
-/// What a refusal before std starts says: the program by its file's name, its variable unnamed.
-/// A static, read in place (see `refuse.rs`).
+/// Refuses if this CPU lacks any of `assumed`: with the program's own settings where its manifest
+/// is found, else with [`UNNAMED`] and [`EXIT_CODE`]. Looking for the manifest costs a scan of the
+/// image's read-only memory, so only a refusal pays it.
+#[cold]
+#[inline(never)]
+fn refuse_before_start(assumed: super::Rows) {
+    let x86_64 = cfg!(target_arch = "x86_64");
+    let Some(present) = lacking(assumed, x86_64) else {
+        return;
+    };
+    let own = image::own_manifest();
+    if own.is_empty() {
+        refuse(assumed, present, &UNNAMED, EXIT_CODE);
+    }
+    // Built from values in registers, field by field; then read in place, as the statics are.
+    let named = Refusal {
+        family: super::this_family(),
+        x86_64,
+        program: Some(image::program(own)),
+        variable: Some(image::variable(own)),
+        from_package: false,
+    };
+    refuse(assumed, present, &named, image::exit_code(own));
+}
+
+/// What a refusal before std starts says where no manifest can be trusted: the program by its
+/// file's name, its variable unnamed. A static, read in place (see `refuse.rs`).
 #[allow(dead_code)] // Read only by `check_before_start`.
-static BEFORE_START: Refusal<'static> = Refusal {
+static UNNAMED: Refusal<'static> = Refusal {
     family: super::this_family(),
     x86_64: cfg!(target_arch = "x86_64"),
     program: None,
-    variable: "",
+    variable: None,
     from_package: false,
 };
 
@@ -49,8 +79,8 @@ static BEFORE_START: Refusal<'static> = Refusal {
 /// `detect` can read the CPU. `HOOKED` says whether it did.
 macro_rules! install_early_check {
     (
-        x86: [$($x86:literal => $x86_source:expr, $level:literal;)*]
-        aarch64: [$($arm:literal => $arm_source:expr;)*]
+        x86: [$($x86:literal => $x86_source:expr, $level:literal, $x86_nfd:expr;)*]
+        aarch64: [$($arm:literal => $arm_source:expr, $arm_nfd:expr;)*]
     ) => {
         cfg_split! {
             (any(

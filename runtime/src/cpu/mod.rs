@@ -15,12 +15,15 @@ mod detect;
 // Its `cfg(any(target_feature = ...))` names every feature of the tables; see `names/mod.rs`.
 #[allow(unexpected_cfgs)]
 mod early;
+mod image;
+mod nfd;
 mod refuse;
 mod sys;
 
 use crate::Arch;
 use crate::names::cpu::{AARCH64_FEATURES, BUILD_FLAGS, Family, UNCHECKED, X86_FEATURES};
 
+pub use self::nfd::{LabelValue, NFD_CPUID_LABEL, NfdRequirement, NodeLabel, has_nfd_cpu_labels};
 pub(crate) use self::refuse::{Refusal, refuse_cpu};
 
 /// A set of rows of one family's table: two words, so a family holds at most 128 rows. It is a
@@ -197,6 +200,10 @@ impl CpuFeatures {
 /// say what file was executed); elsewhere it says "this program".
 pub(crate) const NAMES_PROGRAM_FILE: bool = sys::NAMES_PROGRAM_FILE;
 
+/// Whether a refusal before std starts looks for the program's manifest in its running image, and
+/// so names the program and its variable and exits with its exit code (see `image.rs`).
+pub(crate) const READS_OWN_MANIFEST: bool = image::READS_OWN_MANIFEST;
+
 /// The highest x86-64 level all of whose features are in `rows`, at compile time (the refusal
 /// path has its own, `refuse::level_of`, which obeys that path's rules).
 #[inline]
@@ -342,8 +349,11 @@ pub struct CpuCheck {
 }
 
 impl CpuCheck {
-    /// The exit code of a refusal before std starts ([`CpuCheck::message_before_start`]), where
-    /// the program's own `exit_code` is not yet known: 1, etcd's and the attribute's default.
+    /// The exit code of the generic refusal before std starts ([`CpuCheck::message_before_start`]):
+    /// 1, etcd's and the attribute's default. A refusal before std starts that finds the program's
+    /// manifest in its running image (Linux, Android and Windows, where the image holds one set of
+    /// settings) exits with the program's own `exit_code` instead, and says what
+    /// [`CpuCheck::message`] says.
     pub const EXIT_CODE_BEFORE_START: u8 = early::EXIT_CODE;
 
     /// A build for `arch` that assumed `assumed`, on a CPU that has `present`.
@@ -373,18 +383,20 @@ impl CpuCheck {
         self.missing().is_empty()
     }
 
-    /// The refusal the gate prints in `main`, or `None` where the CPU has everything. `variable`
-    /// is the override variable's name, which the refusal says cannot help.
+    /// The refusal the gate prints in `main`, or `None` where the CPU has everything; also before
+    /// std starts, where that check finds the program's manifest. `variable` is the override
+    /// variable's name, which the refusal says cannot help.
     #[inline]
     pub fn message(&self, program: &str, variable: &str) -> Option<String> {
         self.render(program.as_bytes(), Some(variable))
     }
 
-    /// The refusal the gate prints before std starts (see the README's CPU section), or `None`
-    /// where the CPU has everything. There the program's settings are not yet known: it is named
-    /// by its file's name, `program_file_name` (`None` where the system does not say, as on
-    /// Windows), and its override variable goes unnamed. It exits with
-    /// [`CpuCheck::EXIT_CODE_BEFORE_START`].
+    /// The generic refusal the gate prints before std starts (see the README's CPU section), or
+    /// `None` where the CPU has everything: where that check finds no single manifest of the
+    /// program in its running image (none, several that disagree, or a system whose image it does
+    /// not walk), the program's settings are not known there. It is named by its file's name,
+    /// `program_file_name` (`None` where the system does not say, as on Windows), and its override
+    /// variable goes unnamed. It exits with [`CpuCheck::EXIT_CODE_BEFORE_START`].
     ///
     /// ```
     /// use platform_gate::{Arch, CpuCheck, CpuFeatures};
@@ -401,7 +413,7 @@ impl CpuCheck {
         self.render(program_file_name.unwrap_or(refuse::UNNAMED_PROGRAM.as_bytes()), None)
     }
 
-    /// The refusal for `program` (its bytes shown as printable ASCII) and `variable` (empty:
+    /// The refusal for `program` (its bytes shown as printable ASCII) and `variable` (`None`:
     /// unnamed), rendered by the code the gate runs.
     #[inline]
     fn render(&self, program: &[u8], variable: Option<&str>) -> Option<String> {
@@ -412,7 +424,7 @@ impl CpuCheck {
             family: self.assumed.family,
             x86_64: self.arch == Arch::X86_64,
             program: Some(program),
-            variable: variable.unwrap_or(""),
+            variable: variable.map(str::as_bytes),
             from_package: false,
         };
         let mut text = String::new();

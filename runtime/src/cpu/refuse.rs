@@ -79,9 +79,9 @@ pub(crate) struct Refusal<'a> {
     /// The program's name, printable ASCII written as is and any other byte as `?`; `None` to ask
     /// the system for its file's name, which only a refusal needs.
     pub(crate) program: Option<&'a [u8]>,
-    /// The override variable's name; with `from_package`, the package it is derived from; empty
-    /// before std starts, where it is not known.
-    pub(crate) variable: &'a str,
+    /// The override variable's name (with `from_package`, the package it is derived from), written
+    /// as the program's name is; `None` where it is not known: "its override variable".
+    pub(crate) variable: Option<&'a [u8]>,
     pub(crate) from_package: bool,
 }
 
@@ -93,7 +93,7 @@ impl Refusal<'static> {
             family: super::this_family(),
             x86_64: cfg!(target_arch = "x86_64"),
             program: Some(program.as_bytes()),
-            variable,
+            variable: Some(variable.as_bytes()),
             from_package,
         }
     }
@@ -155,18 +155,22 @@ pub(super) fn render(out: &mut impl Sink, refusal: &Refusal<'_>, assumed: Rows, 
         out.text("`");
     }
     out.text("\n  = note: ");
-    let variable = refusal.variable.as_bytes();
-    if variable.is_empty() {
-        out.text("its override variable");
-    } else if refusal.from_package {
-        let mut i = 0;
-        while i < variable.len() {
-            out.byte(crate::gate::derived_variable_byte(variable[i]));
-            i = next(i);
+    match refusal.variable {
+        None => out.text("its override variable"),
+        Some(variable) => {
+            let mut i = 0;
+            while i < variable.len() {
+                if refusal.from_package {
+                    out.byte(crate::names::derived_variable_byte(variable[i]));
+                } else {
+                    out.printable(variable[i]);
+                }
+                i = next(i);
+            }
+            if refusal.from_package {
+                out.text(crate::names::DERIVED_SUFFIX);
+            }
         }
-        out.text(crate::gate::DERIVED_SUFFIX);
-    } else {
-        out.text(refusal.variable);
     }
     out.text(
         " cannot help: it overrides the support matrix, not the instructions the program was built with\n",
@@ -265,19 +269,33 @@ impl Sink for Buffer<'_> {
 #[cold]
 #[inline(never)]
 pub(crate) fn refuse_cpu(assumed: Rows, refusal: &Refusal<'_>, exit_code: u8) {
-    let Some(present) = detect::present(assumed) else {
-        return; // Nothing to read the CPU with: trust the build.
-    };
-    if !any_beyond(assumed, present) {
-        return;
+    if let Some(present) = lacking(assumed, refusal.x86_64) {
+        refuse(assumed, present, refusal, exit_code);
     }
-    // Refusing: on x86-64 the levels' rows are read too, so that it can say which level this CPU is.
-    let levels = if refusal.x86_64 { core::hint::black_box(&LEVEL_ROWS[4]) } else { &Rows::EMPTY };
+}
+
+/// What this CPU has, if it lacks any of `assumed`; `None` where it has them all or cannot be
+/// read (then the build is trusted). On x86-64 (`x86_64`) a refusal also reads the levels' rows, so
+/// that it can say which level this CPU is.
+#[inline(always)]
+pub(super) fn lacking(assumed: Rows, x86_64: bool) -> Option<Rows> {
+    let present = detect::present(assumed)?;
+    if !any_beyond(assumed, present) {
+        return None;
+    }
+    let levels = if x86_64 { core::hint::black_box(&LEVEL_ROWS[4]) } else { &Rows::EMPTY };
     let wanted = Rows { low: assumed.low | levels.low, high: assumed.high | levels.high };
-    let present = match detect::present(wanted) {
-        Some(present) => present,
-        None => present,
-    };
+    match detect::present(wanted) {
+        Some(present) => Some(present),
+        None => Some(present),
+    }
+}
+
+/// Renders the refusal of a build that assumed `assumed` on a CPU with `present`, writes it to
+/// stderr in one write, and exits with `exit_code`.
+#[cold]
+#[inline(never)]
+pub(super) fn refuse(assumed: Rows, present: Rows, refusal: &Refusal<'_>, exit_code: u8) -> ! {
     // Zeroed by the C library's `memset`, which the build does not recompile.
     let mut bytes = [0; BUFFER];
     let mut buffer = Buffer { bytes: &mut bytes, len: 0 };

@@ -34,6 +34,8 @@ mod c {
     unsafe extern "system" {
         // Returns a handle (or an invalid one) and touches no memory of the caller's.
         pub(super) safe fn GetStdHandle(which: u32) -> *mut c_void;
+        // With a null name: the executable's module, its image's base address. Reads no memory.
+        pub(super) fn GetModuleHandleW(name: *const u16) -> *mut c_void;
         pub(super) fn WriteFile(
             file: *mut c_void,
             buffer: *const u8,
@@ -149,6 +151,22 @@ pub(super) fn write_program_file_name(out: &mut impl Sink) {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(super) fn write_program_file_name(out: &mut impl Sink) {
     out.text(UNNAMED_PROGRAM);
+}
+
+/// A value of the auxiliary vector the kernel passed the program (`getauxval`), or 0.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(super) fn auxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong {
+    c::getauxval(kind)
+}
+
+/// The address the executable's image is loaded at (its module handle), or 0.
+#[cfg(windows)]
+pub(super) fn executable_base() -> usize {
+    // SAFETY: with a null name, `GetModuleHandleW` returns the executable's module and reads no
+    // memory of the caller's; it takes no reference count.
+    #[allow(unsafe_code)]
+    let module = unsafe { c::GetModuleHandleW(core::ptr::null()) };
+    module as usize
 }
 
 /// `AT_HWCAP` and `AT_HWCAP2`: what the kernel says this CPU has.

@@ -117,7 +117,7 @@ fn the_refusal_buffer_renders_what_the_string_does() {
         family: Family::X86,
         x86_64: true,
         program: Some(b"kv-server"),
-        variable: "kv-server",
+        variable: Some(b"kv-server"),
         from_package: true,
     };
     render(&mut buffer, &refusal, assumed, present);

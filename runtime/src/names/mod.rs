@@ -88,6 +88,17 @@ pub(crate) const fn is_portable_variable_name(name: &str) -> bool {
     true
 }
 
+/// The end of a variable's name derived from a package's: `<PACKAGE>_UNSUPPORTED_ARCH`.
+pub(crate) const DERIVED_SUFFIX: &str = "_UNSUPPORTED_ARCH";
+
+/// A byte of a package's name as the variable derived from it spells it: upper case, `-` as `_`.
+/// One rule for the three places that spell it: `Gate::variable_name`, the CPU refusal (which may
+/// not allocate, and obeys `cpu/refuse.rs`'s rules) and the manifest (written at compile time).
+#[inline(always)]
+pub(crate) const fn derived_variable_byte(byte: u8) -> u8 {
+    if byte == b'-' { b'_' } else { byte.to_ascii_uppercase() }
+}
+
 /// The portable variable name nearest to `name`: it ends where `=` or NUL would end it (`NAME=value`),
 /// every other character becomes `_`, and a leading digit gets one before it. (`MY ARCH` gives
 /// `MY_ARCH`, `KV_ARCH=arm64` gives `KV_ARCH`.)

@@ -1,0 +1,112 @@
+// The binaries of a pod, from their manifests, and the nodes of a cluster, from what `kubectl get nodes
+// -o json` prints. Placements and verdicts are the runtime's (`platform_gate::fleet`); this file only
+// turns manifests and JSON into what it takes.
+
+use platform_gate::fleet::{Binary, Pod, PodError};
+
+use crate::Manifest;
+
+impl Manifest {
+    /// The binary as a scheduler judges it: its platform, gate, and every CPU feature it checks.
+    pub fn binary(&self) -> Binary<'_> {
+        Binary {
+            program: &self.program,
+            variable: &self.variable,
+            platform: self.platform,
+            matrix: &self.matrix,
+            policy: self.policy,
+            cpu: self.cpu.assumed(),
+        }
+    }
+}
+
+/// The pod whose binaries `manifests` describe: one or more programs (told apart by their names),
+/// each for one or more platforms.
+pub fn pod<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Result<Pod<'a>, PodError> {
+    Pod::new(manifests.into_iter().map(Manifest::binary).collect())
+}
+
+/// A node of a `NodeList`: its name, platform and labels.
+#[cfg(feature = "command")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedNode {
+    /// `metadata.name`.
+    pub name: String,
+    /// Its architecture: `kubernetes.io/arch`, else `status.nodeInfo.architecture`.
+    pub arch: String,
+    /// Its OS: `kubernetes.io/os`, else `status.nodeInfo.operatingSystem`.
+    pub os: String,
+    /// Whether the platform came from `status.nodeInfo`, without the labels the scheduler matches.
+    pub from_node_info: bool,
+    /// `metadata.labels`.
+    pub labels: Vec<(String, String)>,
+}
+
+/// The longest label value Kubernetes admits.
+#[cfg(feature = "command")]
+const LONGEST_LABEL_VALUE: usize = 63;
+
+/// The nodes of what `kubectl get nodes -o json` prints (a `List` of `Node`s; a `NodeList` too), or
+/// a one-line reason why it is not that.
+#[cfg(feature = "command")]
+pub fn read_node_list(bytes: &[u8]) -> Result<Vec<ListedNode>, String> {
+    use serde_json::Value;
+
+    const EXPECTED: &str = "expected what `kubectl get nodes -o json` prints";
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("the node list is empty; {EXPECTED}"));
+    }
+    let list: Value =
+        serde_json::from_slice(bytes).map_err(|error| format!("the node list is not JSON: {error}"))?;
+    let kind = list.get("kind").and_then(Value::as_str);
+    if !matches!(kind, Some("List" | "NodeList")) {
+        let what = kind.map_or_else(|| "no kind".to_string(), |kind| format!("kind {kind:?}"));
+        return Err(format!("the node list is not a List of Nodes: it has {what}; {EXPECTED}"));
+    }
+    let items = list
+        .get("items")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("the List has no items array; {EXPECTED}"))?;
+    let mut nodes = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        if let Some(kind) = item.get("kind").and_then(Value::as_str).filter(|kind| *kind != "Node") {
+            return Err(format!("item {index} of the List is a {kind}, not a Node"));
+        }
+        let name = item
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("item {index} of the List has no metadata.name"))?
+            .to_string();
+        let mut labels = Vec::new();
+        if let Some(map) = item.pointer("/metadata/labels").filter(|labels| !labels.is_null()) {
+            let map =
+                map.as_object().ok_or_else(|| format!("node {name}: metadata.labels is not an object"))?;
+            for (key, value) in map {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| format!("node {name}: label {key}'s value is not a string"))?;
+                if value.len() > LONGEST_LABEL_VALUE {
+                    return Err(format!(
+                        "node {name}: label {key}'s value is {} bytes, and Kubernetes allows at most {LONGEST_LABEL_VALUE}",
+                        value.len()
+                    ));
+                }
+                labels.push((key.clone(), value.to_string()));
+            }
+        }
+        let label = |key: &str| labels.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
+        let info = |field: &str| {
+            item.pointer(&format!("/status/nodeInfo/{field}")).and_then(Value::as_str).map(str::to_string)
+        };
+        let (arch, os) = (label("kubernetes.io/arch"), label("kubernetes.io/os"));
+        let from_node_info = arch.is_none() || os.is_none();
+        let arch = arch.or_else(|| info("architecture")).ok_or_else(|| {
+            format!("node {name} has no architecture: no kubernetes.io/arch label and no status.nodeInfo.architecture")
+        })?;
+        let os = os.or_else(|| info("operatingSystem")).ok_or_else(|| {
+            format!("node {name} has no OS: no kubernetes.io/os label and no status.nodeInfo.operatingSystem")
+        })?;
+        nodes.push(ListedNode { name, arch, os, from_node_info, labels });
+    }
+    Ok(nodes)
+}
