@@ -21,7 +21,8 @@
 # larger (the manifest of etcd's matrix), clean-build ratio at most 1.15, the rebuild after an edit
 # within 10% of the identity attribute's; and the CPU check at most 2,000 instructions. Exits 1 when
 # one is missed.
-# Usage: benches/cost.sh            Needs valgrind (installed with apt-get when missing).
+# Usage: benches/cost.sh [--write-docs]    Needs valgrind (installed with apt-get when missing).
+#        --write-docs also writes the report into docs/cost.md's generated block.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -297,7 +298,8 @@ for package in gated identity; do
 done
 
 # --- report --------------------------------------------------------------------------------------
-python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" "$gated_size" \
+report_status=0
+(python3 - "$plain_ir" "$gated_ir" "$plain_getenv" "$gated_getenv" "$plain_size" "$gated_size" \
   "$refused_ir" "$refused_rc" "$override_ir" "$refused_getenv" "$override_getenv" \
   "${clean[gated]}" "${clean[identity]}" "$(rustc -V)" \
   "$v3_plain_ir" "$v3_gated_ir" "$v3_plain_size" "$v3_gated_size" "$v3_check_ir" "$manifest_size" "$plain_main_ir" "$gated_main_ir" \
@@ -371,3 +373,17 @@ if sys.argv[33]:
     print(sys.argv[33])
 sys.exit(0 if all(row[4] is not False for row in rows) else 1)
 PY
+) > "$work/report.md" || report_status=$?
+cat "$work/report.md"
+if [ "${1:-}" = --write-docs ]; then
+  python3 - "$root/docs/cost.md" "$work/report.md" <<'PY'
+import sys
+page, report = sys.argv[1], open(sys.argv[2]).read()
+text = open(page).read()
+begin, end = "<!-- generated:cost -->\n", "<!-- /generated:cost -->"
+start = text.index(begin) + len(begin)
+open(page, "w").write(text[:start] + report + text[text.index(end, start):])
+print(f"cost: the report is in {page}")
+PY
+fi
+exit "$report_status"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A platform-gate manifest reader written from README.md's "Manifest format" section alone.
+"""A platform-gate manifest reader written from docs/manifest.md alone.
 
 Usage: manifest_reader.py FILE  -- prints one JSON object per manifest (the keys of
 `platform-gate show --json`), exits 2 with a message on stderr if a manifest is invalid or absent.

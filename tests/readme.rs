@@ -1,5 +1,7 @@
-//! README.md's generated blocks (the default matrix, what an operator sees) must be what the code
-//! renders. `UPDATE_README=1 cargo test --test readme` rewrites them; otherwise a difference fails.
+//! The generated blocks of README.md (the default matrix, what an operator sees) and of docs/ (the
+//! fleet's renderings, the CPU refusal, the unchecked features) must be what the code renders, each
+//! in the page that carries it. `UPDATE_README=1 cargo test --test readme` rewrites them; otherwise
+//! a difference fails.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -62,8 +64,8 @@ $ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup
     (format!("```yaml\n{affinity}```\n"), lines)
 }
 
-/// Each generated block: its marker name and its content.
-fn blocks() -> Vec<(&'static str, String)> {
+/// Each generated block: the page that carries it, its marker name and its content.
+fn blocks() -> Vec<(&'static str, &'static str, String)> {
     let mut operator = String::new();
     let cases = [
         (Arch::Aarch64, None),
@@ -104,41 +106,51 @@ fn blocks() -> Vec<(&'static str, String)> {
     }
     let (fleet_affinity, fleet_nodes) = fleet();
     vec![
-        ("fleet-affinity", fleet_affinity),
-        ("fleet-nodes", fleet_nodes),
-        ("cpu-unchecked", unchecked),
+        ("docs/fleets.md", "fleet-affinity", fleet_affinity),
+        ("docs/fleets.md", "fleet-nodes", fleet_nodes),
+        ("docs/cpu.md", "cpu-unchecked", unchecked),
         (
+            "docs/cpu.md",
             "cpu-refusal",
             format!(
                 "```console\n# an x86-64-v3 build of kvd, on a Nehalem (x86-64-v2)\n$ kvd\n{cpu_refusal}```\n"
             ),
         ),
-        ("matrix", Matrix::ETCD.to_markdown()),
-        ("operator-view", operator),
-        ("kubernetes", format!("```yaml\n{affinity}```\n")),
-        ("buildx", buildx),
+        ("README.md", "matrix", Matrix::ETCD.to_markdown()),
+        ("README.md", "operator-view", operator),
+        ("docs/fleets.md", "kubernetes", format!("```yaml\n{affinity}```\n")),
+        ("docs/fleets.md", "buildx", buildx),
     ]
 }
 
 #[test]
-fn readme_blocks_are_what_the_code_renders() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md");
-    let mut updated = readme.clone();
-    for (name, content) in blocks() {
-        let begin = format!("<!-- generated:{name} -->\n");
-        let end = format!("<!-- /generated:{name} -->");
-        let start =
-            updated.find(&begin).unwrap_or_else(|| panic!("README.md has no {begin:?}")) + begin.len();
-        let stop = start + updated[start..].find(&end).unwrap_or_else(|| panic!("README.md has no {end:?}"));
-        updated.replace_range(start..stop, &content);
+fn generated_blocks_are_what_the_code_renders() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let blocks = blocks();
+    let mut pages: Vec<&str> = blocks.iter().map(|(page, ..)| *page).collect();
+    pages.sort_unstable();
+    pages.dedup();
+    let mut stale = Vec::new();
+    for page in pages {
+        let path = root.join(page);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{page}: {error}"));
+        let mut updated = text.clone();
+        for (_, name, content) in blocks.iter().filter(|(of, ..)| *of == page) {
+            let begin = format!("<!-- generated:{name} -->\n");
+            let end = format!("<!-- /generated:{name} -->");
+            let start =
+                updated.find(&begin).unwrap_or_else(|| panic!("{page} has no {begin:?}")) + begin.len();
+            let stop = start + updated[start..].find(&end).unwrap_or_else(|| panic!("{page} has no {end:?}"));
+            updated.replace_range(start..stop, content);
+        }
+        if std::env::var_os("UPDATE_README").is_some() {
+            std::fs::write(&path, &updated).expect("write the page");
+        } else if text != updated {
+            stale.push(page);
+        }
     }
-    if std::env::var_os("UPDATE_README").is_some() {
-        std::fs::write(&path, &updated).expect("write README.md");
-    } else {
-        assert!(
-            readme == updated,
-            "README.md's generated blocks differ from the code; run `UPDATE_README=1 cargo test --test readme` and read the diff"
-        );
-    }
+    assert!(
+        stale.is_empty(),
+        "{stale:?}: generated blocks differ from the code; run `UPDATE_README=1 cargo test --test readme` and read the diff"
+    );
 }

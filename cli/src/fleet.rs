@@ -1,6 +1,12 @@
 // The binaries of a pod, from their manifests, and the nodes of a cluster, from what `kubectl get nodes
 // -o json` prints. Placements and verdicts are the runtime's (`platform_gate::fleet`); this file only
 // turns manifests and JSON into what it takes.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md). Also zone: the fleet: pure policy, proved by `cargo test` (the consistency
+// property in `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see
+// CONTRIBUTING.md).
 
 use platform_gate::fleet::{Binary, Pod, PodError};
 

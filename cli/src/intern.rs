@@ -2,6 +2,10 @@
 // manifest read at run time is given that lifetime here: each distinct string or slice is leaked
 // once and reused, so a supervisor that reads the same binaries again and again holds one copy of
 // each, however often it reads them.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md).
 
 use std::collections::HashSet;
 use std::hash::Hash;

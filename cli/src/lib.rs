@@ -25,9 +25,14 @@
 //! ```
 //!
 //! Depend on it with `default-features = false` to leave out the command's own dependencies.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md).
 
 mod fleet;
 mod intern;
+mod parse;
 mod predict;
 mod read;
 

@@ -1,6 +1,10 @@
 //! `platform-gate`: reads the support manifest of `#[platform_gated]` binaries without running
-//! them. `platform-gate --help` lists the subcommands; the README's "Reading a binary's support"
-//! section shows them at work.
+//! them. `platform-gate --help` lists the subcommands; `docs/command.md`
+//! shows them at work.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md).
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
@@ -8,10 +12,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
-use platform_gate::fleet::{CpuLabels, Node, RefusedBy as NodeRefusedBy};
 use platform_gate::{CpuFeatures, Platform};
 use platform_gate_cli::{Manifest, Prediction, RefusedBy, Start};
-use serde_json::{Value, json};
+
+#[path = "command/fleet.rs"]
+mod fleet;
+#[path = "command/show.rs"]
+mod show;
 
 /// Exit status when the command cannot answer: a bad file, a bad argument.
 const CANNOT_TELL: u8 = 2;
@@ -136,10 +143,10 @@ fn command() -> Command {
 fn main() -> ExitCode {
     let matches = command().get_matches();
     let result = match matches.subcommand() {
-        Some(("show", args)) => show(args),
+        Some(("show", args)) => show::show(args),
         Some(("check", args)) => check(args),
-        Some(("kubernetes", args)) => kubernetes(args),
-        Some(("nodes", args)) => nodes(args),
+        Some(("kubernetes", args)) => fleet::kubernetes(args),
+        Some(("nodes", args)) => fleet::nodes(args),
         Some(("docker", args)) => schedule(args, platform_gate::Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
@@ -191,125 +198,6 @@ fn one_manifest(path: &Path, args: &ArgMatches) -> Result<Manifest, String> {
             ))
         }
     }
-}
-
-fn show(args: &ArgMatches) -> Result<ExitCode, String> {
-    let json = args.get_flag("json");
-    let mut status = ExitCode::SUCCESS;
-    let mut stdout = std::io::stdout().lock();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
-        let found = match manifests(path) {
-            Ok(found) => found,
-            Err(message) => {
-                let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
-                status = ExitCode::from(CANNOT_TELL);
-                continue;
-            }
-        };
-        for manifest in &found {
-            let text = if json {
-                let mut object = to_json(manifest);
-                object["file"] = Value::String(path.display().to_string());
-                format!("{object}\n")
-            } else {
-                describe(path, manifest)
-            };
-            if stdout.write_all(text.as_bytes()).is_err() {
-                return Ok(ExitCode::from(CANNOT_TELL));
-            }
-        }
-    }
-    Ok(status)
-}
-
-/// The manifest as the README's JSON schema gives it.
-fn to_json(manifest: &Manifest) -> Value {
-    let policy = manifest.policy;
-    let packager = policy.packager();
-    let names = |features: Option<CpuFeatures>| -> Vec<&str> {
-        features.iter().flat_map(|features| features.names()).collect()
-    };
-    json!({
-        "format": manifest.format,
-        "offset": manifest.offset,
-        "program": manifest.program,
-        "variable": manifest.variable,
-        "crate_version": manifest.crate_version,
-        "gate_version": manifest.gate_version,
-        "platform": {
-            "arch": manifest.platform.arch.go_name(),
-            "arch_rust": manifest.platform.arch.rust_name(),
-            "os": manifest.platform.os.go_name(),
-            "os_rust": manifest.platform.os.rust_name(),
-        },
-        "policy": {
-            "check": match policy.check() { platform_gate::Check::Arch => "arch", _ => "platform" },
-            "allow": match policy.allow() { platform_gate::Allow::Stable => "stable", _ => "experimental" },
-            "exit_code": policy.exit_code().get(),
-        },
-        "matrix": manifest.matrix.rows().iter().map(|row| json!({
-            "arch": row.platform().arch.go_name(),
-            "os": row.platform().os.go_name(),
-            "status": row.status().to_string(),
-            "maintainers": row.maintainers(),
-            "note": row.note(),
-        })).collect::<Vec<_>>(),
-        "cpu": {
-            "features": names(manifest.cpu.assumed()),
-            "level": manifest.cpu.level,
-            "checked_before_start": names(manifest.cpu.before_start),
-            "checked_in_main": names(manifest.cpu.in_main),
-        },
-        "packager": packager.map(|packager| json!({
-            "name": packager.name(),
-            "supports": packager.architectures().iter().map(|arch| arch.go_name()).collect::<Vec<_>>(),
-        })),
-    })
-}
-
-/// The manifest for people.
-fn describe(path: &Path, manifest: &Manifest) -> String {
-    let policy = manifest.policy;
-    let version = manifest.crate_version.as_deref().map_or(String::new(), |version| format!(" {version}"));
-    let cpu = match (manifest.cpu.assumed(), manifest.cpu.level) {
-        (Some(assumed), level) if !assumed.is_empty() => {
-            let names: Vec<&str> = assumed.names().collect();
-            let level = if level >= 2 { format!("x86-64-v{level}: ") } else { String::new() };
-            format!("{level}{}", names.join(", "))
-        }
-        (_, level) if level >= 1 => "x86-64 (the baseline)".to_string(),
-        _ => "the architecture's baseline".to_string(),
-    };
-    let packager = policy.packager().map_or("none".to_string(), |packager| {
-        let archs: Vec<&str> = packager.architectures().iter().map(|arch| arch.go_name()).collect();
-        format!("{}, vouching for {}", packager.name(), archs.join(", "))
-    });
-    let check = match policy.check() {
-        platform_gate::Check::Arch => "the architecture, on any OS",
-        _ => "the (architecture, OS) pair",
-    };
-    let allow = match policy.allow() {
-        platform_gate::Allow::Stable => "stable",
-        _ => "stable and experimental",
-    };
-    let matrix: String = manifest.matrix.to_markdown().lines().map(|line| format!("    {line}\n")).collect();
-    format!(
-        "{file}: {program}{version}, gated by platform-gate {gate} (manifest format {format} at byte {offset})\n\
-         \x20 built for: {platform:#}\n\
-         \x20 CPU:       {cpu}\n\
-         \x20 variable:  {variable}\n\
-         \x20 policy:    judges {check}; {allow} start by themselves; a refusal exits {exit}\n\
-         \x20 packager:  {packager}\n\
-         \x20 matrix:\n{matrix}\n",
-        file = path.display(),
-        program = manifest.program,
-        gate = manifest.gate_version,
-        format = manifest.format,
-        offset = manifest.offset,
-        platform = manifest.platform,
-        variable = manifest.variable,
-        exit = policy.exit_code(),
-    )
 }
 
 fn check(args: &ArgMatches) -> Result<ExitCode, String> {
@@ -379,117 +267,6 @@ fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) 
         }
         (Some(code), _) => format!("{program} would refuse this platform, and exit {code} ({variable})"),
     }
-}
-
-/// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
-/// file that holds several.
-fn pod_manifests(args: &ArgMatches) -> Result<Vec<Manifest>, String> {
-    let wanted = args.get_one::<String>("program");
-    let mut all = Vec::new();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
-        let found = manifests(path)?;
-        if found.len() == 1 && wanted.is_none_or(|wanted| found[0].program == *wanted) {
-            all.extend(found);
-        } else {
-            all.push(one_manifest(path, args)?);
-        }
-    }
-    Ok(all)
-}
-
-fn cpu_labels(args: &ArgMatches) -> CpuLabels {
-    match args.get_one::<String>("cpu-labels").map(String::as_str) {
-        Some("none") => CpuLabels::None,
-        _ => CpuLabels::Nfd,
-    }
-}
-
-fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
-    let manifests = pod_manifests(args)?;
-    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
-    let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
-    let mut stderr = std::io::stderr().lock();
-    for note in &placement.notes {
-        let _ = writeln!(stderr, "platform-gate: {note}");
-    }
-    let Some(affinity) = placement.kubernetes_node_affinity() else {
-        let _ = writeln!(stderr, "platform-gate: no node where all of them start without their variable");
-        // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
-        return Ok(ExitCode::FAILURE);
-    };
-    std::io::stdout().lock().write_all(affinity.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
-    use std::io::Read as _;
-
-    let manifests = pod_manifests(args)?;
-    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
-    let path = args.get_one::<PathBuf>("NODELIST").expect("required");
-    let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().lock().read_to_end(&mut bytes).map_err(|error| format!("stdin: {error}"))?;
-    } else {
-        if path.is_dir() {
-            return Err(format!("{}: is a directory", path.display()));
-        }
-        bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    }
-    let listed = platform_gate_cli::read_node_list(&bytes)?;
-    drop(bytes);
-    let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
-    let cpu = cpu_labels(args);
-    if cpu == CpuLabels::None {
-        let _ = writeln!(std::io::stderr(), "platform-gate: the CPU is not judged (--cpu-labels none)");
-    }
-    let json = args.get_flag("json");
-    let width = listed.iter().map(|node| node.name.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    let mut all_start = true;
-    for node in &listed {
-        let labels: Vec<(&str, &str)> =
-            node.labels.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
-        let judged = pod.judge(&Node { arch: &node.arch, os: &node.os, labels: &labels }, value, cpu);
-        all_start &= judged.verdict.starts();
-        if json {
-            let programs: Vec<Value> = judged
-                .programs
-                .iter()
-                .map(|program| {
-                    json!({
-                        "program": program.program,
-                        "verdict": program.verdict.name(),
-                        "refused_by": program.refused_by.map(|by| match by {
-                            NodeRefusedBy::Matrix => "matrix",
-                            NodeRefusedBy::Cpu => "cpu",
-                        }),
-                        "missing": program.missing,
-                        "why": program.why,
-                    })
-                })
-                .collect();
-            let object = json!({
-                "node": node.name,
-                "platform": {"arch": node.arch, "os": node.os, "from_node_info": node.from_node_info},
-                "verdict": judged.verdict.name(),
-                "programs": programs,
-            });
-            out.push_str(&format!("{object}\n"));
-        } else {
-            let mut line =
-                judged.line(&node.name, &Node { arch: &node.arch, os: &node.os, labels: &labels }, width);
-            if node.from_node_info {
-                line.push_str(" (its platform is from status.nodeInfo: without the kubernetes.io labels, no affinity admits it)");
-            }
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
-        return Ok(ExitCode::from(CANNOT_TELL));
-    }
-    Ok(if all_start { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn schedule(

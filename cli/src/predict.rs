@@ -2,6 +2,10 @@
 // exit, from its manifest alone. It asks the runtime's own pure functions in the order the
 // binary's gate runs them (the check before std starts, the CPU check in `main`, the platform
 // check), so the prediction is the binary's behaviour, not a copy of it.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md).
 
 use std::ffi::OsStr;
 

@@ -28,6 +28,12 @@
 //! [`decide`] takes the matrix, the [`Policy`], the [`Platform`] and the variable's value and
 //! returns a [`Verdict`], whose [`message`](Verdict::message) is what the operator reads.
 //! [`Gate::enforce`] is the only code that touches the process.
+//
+// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
+// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md). Also zone: the
+// refusal path: its code runs on a CPU that lacks what the build assumed and obeys
+// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
+// CONTRIBUTING.md).
 
 // `deny`, not `forbid`: the CPU check before std starts needs an initializer hook and the C
 // library (`cpu/early.rs`, `cpu/sys.rs`, `cpu/detect.rs`), and those few items allow it, each with
@@ -277,8 +283,8 @@ pub mod __private {
     /// platform that passes by itself, what is left is one instruction that keeps `manifest`
     /// (the static [`Prepared::manifest`] filled) in the binary. Parameters rather than fields
     /// read at run time: rustc then compiles no dead branch even unoptimised, so a debug build
-    /// neither references nor links the refusal's code (the linker's work on each rebuild fell
-    /// by 9.5 million instructions, to the identity attribute's). `prepared` is a reference to a
+    /// neither references nor links the refusal's code, and the linker's work on a rebuild is what
+    /// it would be without the gate. `prepared` is a reference to a
     /// constant, so nothing is copied before the CPU check, which may run on a CPU that lacks
     /// the instructions a copy could use.
     #[inline(always)]

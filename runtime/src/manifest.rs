@@ -1,7 +1,7 @@
 //! The manifest every gated binary carries: its gate written out as bytes at compile time, so that
 //! supervisors, schedulers and packagers read the support policy from the binary instead of
 //! copying it by hand. The `platform-gate` command (crate `platform-gate-cli`) reads it, and so can
-//! any language: the README's "Manifest format" section gives the layout in full.
+//! any language: `docs/manifest.md` gives the layout in full.
 //!
 //! A manifest is found by scanning a file for [`MAGIC`], as Go's build information is: it survives
 //! stripping, needs no section of its own (naming one would take the unsafe `link_section`), and
@@ -14,6 +14,11 @@
 //! assert_eq!(&MAGIC, b"\xffplatform-gate:");
 //! assert_eq!(FORMAT, 1);
 //! ```
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md). Also zone: the expansion and its budget: it runs or is compiled in every user's
+// build, proved by `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use crate::cpu::Rows;
 use crate::gate::Variable;

@@ -1,5 +1,7 @@
 // What the operator reads: the refusal and the override warning, rendered from a verdict in the style
 // of Rust command-line tools (`error:`/`warning:`, one line saying what happened, then what to do).
+//
+// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::fmt;
 

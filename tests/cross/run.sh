@@ -9,8 +9,8 @@
 # than read from the code under test. For the systems it cannot run (macOS, FreeBSD, illumos,
 # Android, Windows MSVC, riscv32), it compiles tests/cross/expected, whose `const` assertion fails
 # the build unless `Platform::CURRENT` is the platform this script's table expects there.
-# The README's "Tested on" table is this script's output: it fails when the two differ
-# (UPDATE_README=1 rewrites the README's block).
+# docs/platforms.md's "Tested on" table is this script's output: it fails when the two differ
+# (UPDATE_README=1 rewrites that block).
 #
 # How: see common.sh, and `prepare` below for the targets that need more than Debian's cross gcc.
 # Installs what it needs itself (root, apt): about 850 MB of packages, and about 100 MB (indexes
@@ -398,8 +398,8 @@ done
 echo
 printf '%s\n' "${table[@]}" | tee "$work/table.md"
 echo
-# The README's table is this output.
-if ! python3 - "$root/README.md" "$work/table.md" <<'PY'
+# docs/platforms.md's table is this output.
+if ! python3 - "$root/docs/platforms.md" "$work/table.md" <<'PY'
 import os, sys
 readme, table = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 begin, end = "<!-- generated:tested-on -->\n", "<!-- /generated:tested-on -->"
@@ -409,9 +409,9 @@ if readme[start:stop] == table:
     sys.exit(0)
 if os.environ.get("UPDATE_README"):
     open(sys.argv[1], "w").write(readme[:start] + table + readme[stop:])
-    print("cross: README.md's Tested on table rewritten")
+    print("cross: docs/platforms.md's Tested on table rewritten")
     sys.exit(0)
-print("cross: README.md's Tested on table is not this output; rerun with UPDATE_README=1 and read the diff")
+print("cross: docs/platforms.md's Tested on table is not this output; rerun with UPDATE_README=1 and read the diff")
 sys.exit(1)
 PY
 then

@@ -1,6 +1,11 @@
 // Reading what this CPU has: CPUID and XGETBV on x86, the kernel's `AT_HWCAP`s on aarch64 Linux and
 // Android. It runs on the refusal path, before std starts, so it obeys the rules at the top of
 // `refuse.rs`: scalars only, one row at a time, loops through `next`.
+//
+// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
+// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
+// CONTRIBUTING.md). Also zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see
+// CONTRIBUTING.md).
 
 use super::Rows;
 #[allow(unused_imports)] // Each target reads only its own family's table.

@@ -5,6 +5,9 @@
 //
 // NFD's names are in the feature table (`names/cpu.rs`), beside each `target_feature`;
 // `runtime/tests/nfd.rs` holds them to NFD's and klauspost/cpuid's own lists.
+//
+// Zone: the fleet: pure policy, proved by `cargo test` (the consistency property in
+// `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see CONTRIBUTING.md).
 
 use super::{CpuFeatures, Rows};
 use crate::Arch;

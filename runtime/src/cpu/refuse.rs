@@ -13,6 +13,10 @@
 // - nothing of std or core that could be recompiled with the flags: the write and the exit are the C
 //   library's (`sys.rs`), which the build does not recompile.
 // tests/cpu/run.sh proves it under emulated CPUs, and disassembles this path in every build it makes.
+//
+// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
+// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
+// CONTRIBUTING.md).
 
 use super::{Rows, detect, sys};
 use crate::names::cpu::{Family, X86_FEATURES};

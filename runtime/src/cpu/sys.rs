@@ -3,6 +3,11 @@
 // on a CPU that lacks them; the C library is the system's own, built for the baseline. With the
 // early hook (`early.rs`) and CPUID and XGETBV (`detect.rs`), these are the runtime crate's only
 // `unsafe` items, each with why it is sound.
+//
+// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
+// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
+// CONTRIBUTING.md). Also zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see
+// CONTRIBUTING.md).
 
 #[cfg(any(unix, windows))]
 use super::refuse::BUFFER;

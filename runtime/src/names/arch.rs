@@ -1,5 +1,7 @@
 // CPU architectures: one row each, with Go's spelling (etcd's matrix and variable), Rust's, any
 // aliases operators use, and the `cfg` that is true when compiling for it.
+//
+// Zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see CONTRIBUTING.md).
 
 name_table! {
     /// A CPU architecture, as an operator or a support matrix names it.

@@ -3,6 +3,11 @@
 // the runtime's tables, its `cfg!` flags, the early check's `cfg`, and the macro's `cfg!`s in the
 // user's crate all come from these rows. Every feature rustc lists for x86 and aarch64 is a row here
 // or in `UNCHECKED`, and a test compares both with `rustc --print target-features`.
+//
+// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
+// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
+// CONTRIBUTING.md). Also zone: the expansion and its budget: it runs or is compiled in every user's
+// build, proved by `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 /// Which table: x86 rows serve 32- and 64-bit x86 alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,6 +1,10 @@
 // The spelling tables of architectures and operating systems, one line per name, and the rules for
 // the other names and texts a gate holds. The macro crate compiles this same folder through a
 // symlink, so `matrix!` and the attribute accept exactly what the runtime does.
+//
+// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md). Also zone: the expansion and its
+// budget: it runs or is compiled in every user's build, proved by `tests/ui.rs`, `tests/lints.rs`
+// and `benches/cost.sh` (see CONTRIBUTING.md).
 
 /// ASCII case-insensitive equality, usable in `const` (`str::eq_ignore_ascii_case` is const only
 /// from Rust 1.89, and this crate supports 1.85).

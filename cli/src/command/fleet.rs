@@ -1,0 +1,131 @@
+// `kubernetes` and `nodes`: a pod's binaries against a cluster, as the runtime's `platform_gate::fleet`
+// places and judges them; this file reads the arguments and the node list, and prints.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md). Also zone: the fleet: pure policy, proved by `cargo test` (the consistency
+// property in `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see
+// CONTRIBUTING.md).
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+use platform_gate::fleet::{CpuLabels, Node, RefusedBy as NodeRefusedBy};
+use platform_gate_cli::Manifest;
+use serde_json::{Value, json};
+
+use crate::{CANNOT_TELL, manifests, one_manifest};
+
+/// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
+/// file that holds several.
+fn pod_manifests(args: &ArgMatches) -> Result<Vec<Manifest>, String> {
+    let wanted = args.get_one::<String>("program");
+    let mut all = Vec::new();
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        let found = manifests(path)?;
+        if found.len() == 1 && wanted.is_none_or(|wanted| found[0].program == *wanted) {
+            all.extend(found);
+        } else {
+            all.push(one_manifest(path, args)?);
+        }
+    }
+    Ok(all)
+}
+
+fn cpu_labels(args: &ArgMatches) -> CpuLabels {
+    match args.get_one::<String>("cpu-labels").map(String::as_str) {
+        Some("none") => CpuLabels::None,
+        _ => CpuLabels::Nfd,
+    }
+}
+
+pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
+    let manifests = pod_manifests(args)?;
+    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
+    let mut stderr = std::io::stderr().lock();
+    for note in &placement.notes {
+        let _ = writeln!(stderr, "platform-gate: {note}");
+    }
+    let Some(affinity) = placement.kubernetes_node_affinity() else {
+        let _ = writeln!(stderr, "platform-gate: no node where all of them start without their variable");
+        // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
+        return Ok(ExitCode::FAILURE);
+    };
+    std::io::stdout().lock().write_all(affinity.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
+    use std::io::Read as _;
+
+    let manifests = pod_manifests(args)?;
+    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let path = args.get_one::<PathBuf>("NODELIST").expect("required");
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes).map_err(|error| format!("stdin: {error}"))?;
+    } else {
+        if path.is_dir() {
+            return Err(format!("{}: is a directory", path.display()));
+        }
+        bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    }
+    let listed = platform_gate_cli::read_node_list(&bytes)?;
+    drop(bytes);
+    let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
+    let cpu = cpu_labels(args);
+    if cpu == CpuLabels::None {
+        let _ = writeln!(std::io::stderr(), "platform-gate: the CPU is not judged (--cpu-labels none)");
+    }
+    let json = args.get_flag("json");
+    let width = listed.iter().map(|node| node.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let mut all_start = true;
+    for node in &listed {
+        let labels: Vec<(&str, &str)> =
+            node.labels.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+        let judged = pod.judge(&Node { arch: &node.arch, os: &node.os, labels: &labels }, value, cpu);
+        all_start &= judged.verdict.starts();
+        if json {
+            let programs: Vec<Value> = judged
+                .programs
+                .iter()
+                .map(|program| {
+                    json!({
+                        "program": program.program,
+                        "verdict": program.verdict.name(),
+                        "refused_by": program.refused_by.map(|by| match by {
+                            NodeRefusedBy::Matrix => "matrix",
+                            NodeRefusedBy::Cpu => "cpu",
+                        }),
+                        "missing": program.missing,
+                        "why": program.why,
+                    })
+                })
+                .collect();
+            let object = json!({
+                "node": node.name,
+                "platform": {"arch": node.arch, "os": node.os, "from_node_info": node.from_node_info},
+                "verdict": judged.verdict.name(),
+                "programs": programs,
+            });
+            out.push_str(&format!("{object}\n"));
+        } else {
+            let mut line =
+                judged.line(&node.name, &Node { arch: &node.arch, os: &node.os, labels: &labels }, width);
+            if node.from_node_info {
+                line.push_str(" (its platform is from status.nodeInfo: without the kubernetes.io labels, no affinity admits it)");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return Ok(ExitCode::from(CANNOT_TELL));
+    }
+    Ok(if all_start { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

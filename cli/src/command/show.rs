@@ -1,0 +1,135 @@
+// `show`: what each binary declares, for people and, with `--json`, for programs.
+//
+// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
+// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
+// CONTRIBUTING.md).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+use platform_gate::CpuFeatures;
+use platform_gate_cli::Manifest;
+use serde_json::{Value, json};
+
+use crate::{CANNOT_TELL, manifests};
+
+pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
+    let json = args.get_flag("json");
+    let mut status = ExitCode::SUCCESS;
+    let mut stdout = std::io::stdout().lock();
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        let found = match manifests(path) {
+            Ok(found) => found,
+            Err(message) => {
+                let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
+                status = ExitCode::from(CANNOT_TELL);
+                continue;
+            }
+        };
+        for manifest in &found {
+            let text = if json {
+                let mut object = to_json(manifest);
+                object["file"] = Value::String(path.display().to_string());
+                format!("{object}\n")
+            } else {
+                describe(path, manifest)
+            };
+            if stdout.write_all(text.as_bytes()).is_err() {
+                return Ok(ExitCode::from(CANNOT_TELL));
+            }
+        }
+    }
+    Ok(status)
+}
+
+/// The manifest as `docs/manifest.md`'s JSON table gives it.
+fn to_json(manifest: &Manifest) -> Value {
+    let policy = manifest.policy;
+    let packager = policy.packager();
+    let names = |features: Option<CpuFeatures>| -> Vec<&str> {
+        features.iter().flat_map(|features| features.names()).collect()
+    };
+    json!({
+        "format": manifest.format,
+        "offset": manifest.offset,
+        "program": manifest.program,
+        "variable": manifest.variable,
+        "crate_version": manifest.crate_version,
+        "gate_version": manifest.gate_version,
+        "platform": {
+            "arch": manifest.platform.arch.go_name(),
+            "arch_rust": manifest.platform.arch.rust_name(),
+            "os": manifest.platform.os.go_name(),
+            "os_rust": manifest.platform.os.rust_name(),
+        },
+        "policy": {
+            "check": match policy.check() { platform_gate::Check::Arch => "arch", _ => "platform" },
+            "allow": match policy.allow() { platform_gate::Allow::Stable => "stable", _ => "experimental" },
+            "exit_code": policy.exit_code().get(),
+        },
+        "matrix": manifest.matrix.rows().iter().map(|row| json!({
+            "arch": row.platform().arch.go_name(),
+            "os": row.platform().os.go_name(),
+            "status": row.status().to_string(),
+            "maintainers": row.maintainers(),
+            "note": row.note(),
+        })).collect::<Vec<_>>(),
+        "cpu": {
+            "features": names(manifest.cpu.assumed()),
+            "level": manifest.cpu.level,
+            "checked_before_start": names(manifest.cpu.before_start),
+            "checked_in_main": names(manifest.cpu.in_main),
+        },
+        "packager": packager.map(|packager| json!({
+            "name": packager.name(),
+            "supports": packager.architectures().iter().map(|arch| arch.go_name()).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// The manifest for people.
+fn describe(path: &Path, manifest: &Manifest) -> String {
+    let policy = manifest.policy;
+    let version = manifest.crate_version.as_deref().map_or(String::new(), |version| format!(" {version}"));
+    let cpu = match (manifest.cpu.assumed(), manifest.cpu.level) {
+        (Some(assumed), level) if !assumed.is_empty() => {
+            let names: Vec<&str> = assumed.names().collect();
+            let level = if level >= 2 { format!("x86-64-v{level}: ") } else { String::new() };
+            format!("{level}{}", names.join(", "))
+        }
+        (_, level) if level >= 1 => "x86-64 (the baseline)".to_string(),
+        _ => "the architecture's baseline".to_string(),
+    };
+    let packager = policy.packager().map_or("none".to_string(), |packager| {
+        let archs: Vec<&str> = packager.architectures().iter().map(|arch| arch.go_name()).collect();
+        format!("{}, vouching for {}", packager.name(), archs.join(", "))
+    });
+    let check = match policy.check() {
+        platform_gate::Check::Arch => "the architecture, on any OS",
+        _ => "the (architecture, OS) pair",
+    };
+    let allow = match policy.allow() {
+        platform_gate::Allow::Stable => "stable",
+        _ => "stable and experimental",
+    };
+    let matrix: String = manifest.matrix.to_markdown().lines().map(|line| format!("    {line}\n")).collect();
+    format!(
+        "{file}: {program}{version}, gated by platform-gate {gate} (manifest format {format} at byte {offset})\n\
+         \x20 built for: {platform:#}\n\
+         \x20 CPU:       {cpu}\n\
+         \x20 variable:  {variable}\n\
+         \x20 policy:    judges {check}; {allow} start by themselves; a refusal exits {exit}\n\
+         \x20 packager:  {packager}\n\
+         \x20 matrix:\n{matrix}\n",
+        file = path.display(),
+        program = manifest.program,
+        gate = manifest.gate_version,
+        format = manifest.format,
+        offset = manifest.offset,
+        platform = manifest.platform,
+        variable = manifest.variable,
+        exit = policy.exit_code(),
+    )
+}

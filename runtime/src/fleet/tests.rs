@@ -1,0 +1,105 @@
+// The fleet's unit tests: placements and verdicts for small pods.
+
+use std::ffi::OsStr;
+
+use super::*;
+use crate::matrix;
+
+const KVD: Matrix = matrix! {
+    amd64 linux => stable,
+    arm64 linux => stable,
+    s390x linux => experimental,
+};
+
+fn binary(arch: Arch, cpu: &[&str]) -> Binary<'static> {
+    Binary {
+        program: "kvd",
+        variable: "KVD_UNSUPPORTED_ARCH",
+        platform: Platform::new(arch, Os::Linux),
+        matrix: &KVD,
+        policy: Policy::DEFAULT,
+        cpu: CpuFeatures::from_names(arch, cpu),
+    }
+}
+
+fn node<'a>(arch: &'a str, os: &'a str, labels: &'a [(&'a str, &'a str)]) -> Node<'a> {
+    Node { arch, os, labels }
+}
+
+const V2: &[(&str, &str)] = &[
+    ("feature.node.kubernetes.io/cpu-cpuid.X86_64_V1", "true"),
+    ("feature.node.kubernetes.io/cpu-cpuid.X86_64_V2", "true"),
+];
+const V3: &[(&str, &str)] = &[
+    ("feature.node.kubernetes.io/cpu-cpuid.X86_64_V1", "true"),
+    ("feature.node.kubernetes.io/cpu-cpuid.X86_64_V2", "true"),
+    ("feature.node.kubernetes.io/cpu-cpuid.X86_64_V3", "true"),
+];
+
+#[test]
+fn a_v3_build_is_placed_on_v3_nodes_of_its_own_platform_only() {
+    let v3: Vec<&str> = CpuFeatures::x86_64_level(3).names().collect();
+    let pod = Pod::new(vec![binary(Arch::X86_64, &v3)]).unwrap();
+    let placement = pod.placement(CpuLabels::Nfd, false);
+    assert_eq!(placement.terms.len(), 1, "amd64 alone: no arm64 binary was given");
+    let yaml = placement.kubernetes_node_affinity().unwrap();
+    assert!(
+        yaml.contains("- key: kubernetes.io/os\n              operator: In\n              values: [linux]\n"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("cpu-cpuid.X86_64_V3\n              operator: In\n              values: [\"true\"]\n"),
+        "{yaml}"
+    );
+    let judge = |node: Node<'_>| pod.judge(&node, None, CpuLabels::Nfd).verdict;
+    assert_eq!(judge(node("amd64", "linux", V3)), NodeVerdict::Starts);
+    assert_eq!(judge(node("amd64", "linux", V2)), NodeVerdict::Refuses);
+    assert_eq!(judge(node("amd64", "linux", &[])), NodeVerdict::CpuUnknown);
+    assert_eq!(judge(node("amd64", "windows", V3)), NodeVerdict::NoBinary);
+    assert_eq!(judge(node("arm64", "linux", &[])), NodeVerdict::NoBinary);
+    // Not judged: the platform alone.
+    assert_eq!(pod.judge(&node("amd64", "linux", &[]), None, CpuLabels::None).verdict, NodeVerdict::Starts);
+    assert!(pod.placement(CpuLabels::None, false).terms[0].labels.is_empty());
+}
+
+#[test]
+fn every_program_needs_a_binary_that_starts() {
+    let backup = |arch| Binary { program: "kvd-backup", ..binary(arch, &[]) };
+    let pod = Pod::new(vec![
+        binary(Arch::X86_64, &[]),
+        binary(Arch::Aarch64, &["lse"]),
+        binary(Arch::S390x, &[]),
+        backup(Arch::X86_64),
+        backup(Arch::Aarch64),
+        backup(Arch::S390x),
+    ])
+    .unwrap();
+    let placement = pod.placement(CpuLabels::Nfd, false);
+    let archs: Vec<Arch> = placement.terms.iter().map(|term| term.arch).collect();
+    assert_eq!(archs, [Arch::X86_64, Arch::Aarch64], "s390x is experimental: refused without the variable");
+    assert_eq!(placement.terms[1].labels[0].key, "feature.node.kubernetes.io/cpu-cpuid.ATOMICS");
+    let s390x = pod.judge(&node("s390x", "linux", &[]), None, CpuLabels::Nfd);
+    assert_eq!(
+        (s390x.verdict, s390x.programs[0].refused_by),
+        (NodeVerdict::Refuses, Some(RefusedBy::Matrix))
+    );
+    let overridden = pod.judge(&node("s390x", "linux", &[]), Some(OsStr::new("s390x")), CpuLabels::Nfd);
+    assert_eq!(overridden.verdict, NodeVerdict::Warns);
+    // A program without a binary for a platform keeps it out.
+    let partial =
+        Pod::new(vec![binary(Arch::X86_64, &[]), backup(Arch::Aarch64), binary(Arch::Aarch64, &[])]).unwrap();
+    assert_eq!(partial.placement(CpuLabels::Nfd, false).terms.len(), 1);
+    assert_eq!(
+        Pod::new(vec![binary(Arch::X86_64, &[]), binary(Arch::X86_64, &["avx2"])]).unwrap_err(),
+        PodError::TwoBinaries { program: "kvd".into(), platform: Platform::new(Arch::X86_64, Os::Linux) }
+    );
+}
+
+#[test]
+fn the_matrix_admits_architectures_without_binaries_only_when_asked() {
+    let pod = Pod::new(vec![binary(Arch::X86_64, &[])]).unwrap();
+    let placement = pod.placement(CpuLabels::Nfd, true);
+    let terms: Vec<(Arch, Option<Os>)> = placement.terms.iter().map(|term| (term.arch, term.os)).collect();
+    assert_eq!(terms, [(Arch::X86_64, Some(Os::Linux)), (Arch::Aarch64, None)]);
+    assert!(placement.notes.iter().any(|note| note.starts_with("arm64: admitted by the matrices")));
+}
