@@ -159,6 +159,12 @@ fn with_file(mut manifests: Vec<Manifest>) -> Vec<Manifest> {
 pub enum FileError {
     /// Opening or reading the file failed.
     Io(std::io::Error),
+    /// Not a regular file: a directory, a device, a FIFO or a socket, which are not opened (a
+    /// device can be endless, a FIFO without a writer blocks).
+    NotAFile {
+        /// What it is: `a directory`, `a character device`, `a block device`, `a FIFO`, `a socket`.
+        kind: &'static str,
+    },
     /// The file was read, and [`read`] would say this of it.
     Manifest(ReadError),
 }
@@ -167,6 +173,7 @@ impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileError::Io(error) => error.fmt(f),
+            FileError::NotAFile { kind } => write!(f, "is {kind}, not a regular file, and is not read"),
             FileError::Manifest(error) => error.fmt(f),
         }
     }
@@ -185,7 +192,11 @@ impl From<std::io::Error> for FileError {
 pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
     use std::io::{Read, Seek, SeekFrom};
 
+    // Looked at before it is opened, since opening a FIFO blocks; and the opened file again, in case
+    // the path was swapped in between.
+    not_a_file(&std::fs::metadata(path)?.file_type())?;
     let mut file = std::fs::File::open(path)?;
+    not_a_file(&file.metadata()?.file_type())?;
     let finder = magic_finder();
     // The magic's start in the file, found in pieces of 1 MiB; each piece begins with the last
     // bytes of the one before, too few for a whole magic, so that none is missed or found twice.
@@ -222,6 +233,33 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
         return Err(FileError::Manifest(ReadError::NoManifest));
     }
     Ok(with_file(manifests))
+}
+
+/// `Err` unless `kind` is a regular file's.
+fn not_a_file(kind: &std::fs::FileType) -> Result<(), FileError> {
+    if kind.is_file() {
+        return Ok(());
+    }
+    let kind = if kind.is_dir() { "a directory" } else { unix_kind(kind).unwrap_or("not a regular file") };
+    Err(FileError::NotAFile { kind })
+}
+
+#[cfg(unix)]
+fn unix_kind(kind: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    [
+        (kind.is_char_device(), "a character device"),
+        (kind.is_block_device(), "a block device"),
+        (kind.is_fifo(), "a FIFO"),
+        (kind.is_socket(), "a socket"),
+    ]
+    .into_iter()
+    .find_map(|(is, name)| is.then_some(name))
+}
+
+#[cfg(not(unix))]
+fn unix_kind(_: &std::fs::FileType) -> Option<&'static str> {
+    None
 }
 
 /// Finds the magic.

@@ -208,3 +208,78 @@ fn completions_are_generated_for_the_shells() {
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("platform-gate"));
 }
+
+/// Runs the command, failing the test rather than hanging if it does not end within 10 s.
+fn run_bounded(args: &[&str]) -> Output {
+    let mut child =
+        Command::new(COMMAND).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("{args:?} did not end in 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_are_refused_at_once_without_being_read() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("command-special");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, says) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        (fifo.to_str().unwrap(), "is a FIFO, not a regular file"),
+        (dir.to_str().unwrap(), "is a directory, not a regular file"),
+    ] {
+        for subcommand in ["show", "check"] {
+            let output = run_bounded(&[subcommand, path]);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{subcommand} {path}: {stderr}");
+            assert!(stderr.contains(says) && stderr.lines().count() == 1, "{subcommand} {path}: {stderr}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn show_recursive_lists_every_gated_binary_once_and_follows_no_link() {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("command-tree");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.join("opt/kv/bin")).unwrap();
+    std::fs::write(root.join("usr/bin/kvd"), &KV_MANIFEST[..]).unwrap();
+    std::fs::write(root.join("opt/kv/bin/etcd"), &ETCD_MANIFEST[..]).unwrap();
+    std::fs::write(root.join("usr/bin/ls"), b"\x7fELF an ungated binary").unwrap();
+    std::fs::write(root.join("usr/bin/empty"), b"").unwrap();
+    std::os::unix::fs::symlink("kvd", root.join("usr/bin/kvd-link")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("usr/bin/loop")).unwrap();
+    assert!(Command::new("mkfifo").arg(root.join("usr/bin/fifo")).status().unwrap().success());
+    let output = run_bounded(&["show", "--json", "-r", root.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let mut files: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["file"].as_str().unwrap().to_string()
+        })
+        .collect();
+    files.sort();
+    let under = |path: &str| root.join(path).display().to_string();
+    assert_eq!(files, [under("opt/kv/bin/etcd"), under("usr/bin/kvd")]);
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    // A tree without a gated binary: exit 2, in a line.
+    let output = run_bounded(&["show", "--recursive", root.join("usr/bin/loop/bin").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "the link given itself is walked: {}", text(&output.stderr));
+    let bare = root.join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    let output = run_bounded(&["show", "-r", bare.to_str().unwrap()]);
+    assert_eq!(
+        (output.status.code(), text(&output.stderr)),
+        (Some(2), "platform-gate: no gated binary found\n")
+    );
+}

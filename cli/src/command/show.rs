@@ -1,4 +1,5 @@
-// `show`: what each binary declares, for people and, with `--json`, for programs.
+// `show`: what each binary declares, for people and, with `--json`, for programs; of files, or of
+// every regular file under a directory (`--recursive`).
 //
 // Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
 // `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
@@ -10,25 +11,19 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 use platform_gate::CpuFeatures;
-use platform_gate_cli::Manifest;
+use platform_gate_cli::{FileError, Manifest, ReadError};
 use serde_json::{Value, json};
 
 use crate::{CANNOT_TELL, manifests};
 
 pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
     let json = args.get_flag("json");
+    let recursive = args.get_flag("recursive");
     let mut status = ExitCode::SUCCESS;
+    let mut found_any = false;
     let mut stdout = std::io::stdout().lock();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
-        let found = match manifests(path) {
-            Ok(found) => found,
-            Err(message) => {
-                let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
-                status = ExitCode::from(CANNOT_TELL);
-                continue;
-            }
-        };
-        for manifest in &found {
+    let mut print = |path: &Path, found: &[Manifest]| -> bool {
+        for manifest in found {
             let text = if json {
                 let mut object = to_json(manifest);
                 object["file"] = Value::String(path.display().to_string());
@@ -37,9 +32,58 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
                 describe(path, manifest)
             };
             if stdout.write_all(text.as_bytes()).is_err() {
-                return Ok(ExitCode::from(CANNOT_TELL));
+                return false;
             }
         }
+        true
+    };
+    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+        if recursive && path.is_dir() {
+            for entry in walkdir::WalkDir::new(path).follow_links(false) {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        let _ = writeln!(std::io::stderr(), "platform-gate: {error}");
+                        continue;
+                    }
+                };
+                // Regular files only, as the directory says: no device, FIFO or socket is opened,
+                // and no symlink followed, so each file is read once and no loop can happen.
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                match platform_gate_cli::read_file(entry.path()) {
+                    Ok(found) => {
+                        found_any = true;
+                        if !print(entry.path(), &found) {
+                            return Ok(ExitCode::from(CANNOT_TELL));
+                        }
+                    }
+                    Err(FileError::Manifest(ReadError::NoManifest) | FileError::NotAFile { .. }) => {}
+                    Err(error) => {
+                        let _ =
+                            writeln!(std::io::stderr(), "platform-gate: {}: {error}", entry.path().display());
+                    }
+                }
+            }
+            continue;
+        }
+        match manifests(path) {
+            Ok(found) => {
+                found_any = true;
+                if !print(path, &found) {
+                    return Ok(ExitCode::from(CANNOT_TELL));
+                }
+            }
+            Err(message) => {
+                let _ = writeln!(std::io::stderr(), "platform-gate: {message}");
+                status = ExitCode::from(CANNOT_TELL);
+            }
+        }
+    }
+    if recursive && !found_any {
+        let _ = writeln!(std::io::stderr(), "platform-gate: no gated binary found");
+        return Ok(ExitCode::from(CANNOT_TELL));
     }
     Ok(status)
 }

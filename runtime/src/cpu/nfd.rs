@@ -114,6 +114,7 @@ impl CpuFeatures {
     /// assert_eq!(lse.labels[0].key, "feature.node.kubernetes.io/cpu-cpuid.ATOMICS");
     /// assert_eq!(CpuFeatures::from_names(Arch::Aarch64, &["mops"]).unwrap().nfd_requirement().unlabelled, ["mops"]);
     /// ```
+    #[inline]
     pub fn nfd_requirement(self) -> NfdRequirement {
         let mut requirement = NfdRequirement::default();
         let table = self.family.table();
@@ -129,7 +130,7 @@ impl CpuFeatures {
                     }
                     if feature.level < 2 {
                         if let Some(hidden) =
-                            feature.nfd.iter().find(|name| NFD_HIDDEN_BY_DEFAULT.contains(name))
+                            self.family.nfd()[row].iter().find(|name| NFD_HIDDEN_BY_DEFAULT.contains(name))
                         {
                             requirement.hidden.push((feature.name, hidden));
                         }
@@ -156,6 +157,7 @@ impl CpuFeatures {
     /// assert!(present.contains(CpuFeatures::x86_64_level(2)));
     /// assert!(!present.contains(CpuFeatures::x86_64_level(3)));
     /// ```
+    #[inline]
     pub fn from_nfd_labels<'a>(
         arch: Arch,
         labels: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -190,16 +192,18 @@ pub fn has_nfd_cpu_labels<'a>(labels: impl IntoIterator<Item = (&'a str, &'a str
 }
 
 /// The labels that prove row `row` of `family`'s table; `None` where NFD publishes none.
+#[inline]
 fn row_labels(family: Family, row: usize) -> Option<Vec<NodeLabel>> {
     let feature = &family.table()[row];
     if family == Family::X86 && feature.level >= 2 {
         let key = format!("{NFD_CPUID_LABEL}X86_64_V{}", feature.level);
         return Some(vec![NodeLabel { key, value: LabelValue::True }]);
     }
-    if feature.nfd.is_empty() {
+    let names = family.nfd()[row];
+    if names.is_empty() {
         return None;
     }
-    let labels = feature.nfd.iter().map(|name| match name.split_once(">=") {
+    let labels = names.iter().map(|name| match name.split_once(">=") {
         Some((name, least)) => NodeLabel {
             key: format!("{NFD_CPUID_LABEL}{name}"),
             value: LabelValue::AtLeast(least.parse().expect("the table's `NAME>=N` holds a number")),
@@ -303,22 +307,22 @@ mod tests {
 
     #[test]
     fn the_tables_nfd_names_are_nfds_own() {
-        use crate::names::cpu::{AARCH64_FEATURES, Source, X86_FEATURES};
+        use crate::names::cpu::{AARCH64_FEATURES, AARCH64_NFD, Source, X86_FEATURES, X86_NFD};
         assert_eq!(section("blacklist"), NFD_HIDDEN_BY_DEFAULT);
         // x86: klauspost/cpuid's feature names, and NFD's AVX10_VERSION attribute.
         let x86 = section("x86");
-        for feature in &X86_FEATURES {
-            for name in feature.nfd {
+        for (feature, nfd) in X86_FEATURES.iter().zip(X86_NFD) {
+            for name in nfd {
                 let name = name.split_once(">=").map_or(*name, |(name, _)| name);
                 assert!(x86.contains(&name) || name == "AVX10_VERSION", "{}: {name}", feature.name);
             }
             // A level's features name their own flag too, for people; the level label proves them.
-            assert!(feature.level < 2 || feature.nfd.len() == 1, "{}", feature.name);
+            assert!(feature.level < 2 || nfd.len() == 1, "{}", feature.name);
         }
         // aarch64: the names NFD gives the row's hwcap bits, exactly; none where NFD has no name for
         // one of them.
         let words = [section("hwcap"), section("hwcap2")];
-        for feature in &AARCH64_FEATURES {
+        for (feature, nfd) in AARCH64_FEATURES.iter().zip(AARCH64_NFD) {
             let Source::Hwcap { word, mask } = feature.source else { panic!("{}", feature.name) };
             let names: Option<Vec<&str>> = (0..64)
                 .filter(|bit| mask & 1 << bit != 0)
@@ -327,7 +331,7 @@ mod tests {
                     words[usize::from(word) - 1].iter().find_map(|line| line.strip_prefix(prefix.as_str()))
                 })
                 .collect();
-            assert_eq!(feature.nfd, names.unwrap_or_default(), "{}", feature.name);
+            assert_eq!(nfd, names.unwrap_or_default(), "{}", feature.name);
         }
     }
 

@@ -125,6 +125,7 @@ pub enum PodError {
 }
 
 impl core::fmt::Display for PodError {
+    #[inline]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             PodError::Empty => f.write_str("no binaries"),

@@ -15,6 +15,7 @@ use crate::{Arch, CpuCheck, CpuFeatures, NodeLabel, Os, Platform, Verdict, decid
 impl<'a> Pod<'a> {
     /// The pod of `binaries`; an error where there are none, or two of one program for one
     /// platform.
+    #[inline]
     pub fn new(binaries: Vec<Binary<'a>>) -> Result<Pod<'a>, PodError> {
         if binaries.is_empty() {
             return Err(PodError::Empty);
@@ -34,6 +35,7 @@ impl<'a> Pod<'a> {
     }
 
     /// The programs, each once, in the order of their first binary.
+    #[inline]
     pub fn programs(&self) -> Vec<&'a str> {
         let mut programs: Vec<&str> = Vec::new();
         for binary in &self.binaries {
@@ -44,6 +46,7 @@ impl<'a> Pod<'a> {
         programs
     }
 
+    #[inline]
     fn binary(&self, program: &str, platform: Platform) -> Option<&Binary<'a>> {
         self.binaries.iter().find(|binary| binary.program == program && binary.platform == platform)
     }
@@ -52,6 +55,7 @@ impl<'a> Pod<'a> {
     /// without its variable, each with the CPU labels that prove what its binaries assumed
     /// (`cpu`). With `matrix_only_too`, also the architectures that all programs' matrices admit
     /// and no binary is for, whose CPU is not judged.
+    #[inline]
     pub fn placement(&self, cpu: CpuLabels, matrix_only_too: bool) -> Placement {
         let mut placement = Placement::default();
         let programs = self.programs();
@@ -119,6 +123,7 @@ impl<'a> Pod<'a> {
 
     /// The architectures all programs' matrices admit without the variable, for which no binary
     /// was given: as [`Matrix::schedule`] gives them.
+    #[inline]
     fn add_matrix_only(&self, placement: &mut Placement) {
         let schedules = self.programs().into_iter().map(|program| {
             let binary = self.binaries.iter().find(|binary| binary.program == program).expect("a binary");
@@ -142,6 +147,7 @@ impl<'a> Pod<'a> {
     /// The pod's verdict on `node`, with the variable set to `value` (`None`: unset), the CPU read
     /// from the node's labels as `cpu` says. Each program is judged as its binary judges itself:
     /// the CPU check, then the platform check.
+    #[inline]
     pub fn judge(&self, node: &Node<'_>, value: Option<&OsStr>, cpu: CpuLabels) -> NodeJudgement {
         let programs: Vec<ProgramVerdict> = self
             .programs()
@@ -152,6 +158,7 @@ impl<'a> Pod<'a> {
         NodeJudgement { verdict, programs }
     }
 
+    #[inline]
     fn judge_program(
         &self,
         program: &str,
@@ -222,6 +229,7 @@ impl<'a> Pod<'a> {
 }
 
 /// The platform `arch` and `os` name in Go's spelling, exactly, as Kubernetes labels them.
+#[inline]
 fn go_platform(arch: &str, os: &str) -> Option<Platform> {
     let arch = Arch::from_name(arch).filter(|named| named.go_name() == arch)?;
     let os = Os::from_name(os).filter(|named| named.go_name() == os)?;

@@ -27,6 +27,7 @@ impl NodeJudgement {
     /// let judged = pod.judge(&node, None, CpuLabels::Nfd);
     /// assert!(judged.line("edge-1", &node, 6).starts_with("edge-1  linux/amd64   cpu-unknown: etcd assumes"));
     /// ```
+    #[inline]
     pub fn line(&self, name: &str, node: &Node<'_>, width: usize) -> String {
         let platform = format!("{}/{}", node.os, node.arch);
         let mut line = format!("{name:width$}  {platform:13} {}", self.verdict.name());
@@ -43,6 +44,7 @@ impl NodeJudgement {
 impl Placement {
     /// A Kubernetes `affinity` that admits exactly the placement's nodes: per term,
     /// `kubernetes.io/os`, `kubernetes.io/arch` and the CPU labels. `None` where there is no term.
+    #[inline]
     pub fn kubernetes_node_affinity(&self) -> Option<String> {
         if self.terms.is_empty() {
             return None;

@@ -24,6 +24,15 @@ impl Family {
             Family::Aarch64 => &AARCH64_FEATURES,
         }
     }
+
+    /// The family's NFD names, row by row (see `X86_NFD`).
+    #[allow(dead_code)] // The macro crate compiles this table too.
+    pub(crate) const fn nfd(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Family::X86 => &X86_NFD,
+            Family::Aarch64 => &AARCH64_NFD,
+        }
+    }
 }
 
 /// Where the hardware reports a feature.
@@ -49,14 +58,6 @@ pub(crate) struct CpuFeature {
     pub(crate) source: Source,
     /// The x86-64 microarchitecture level that first requires it (2, 3 or 4), or 0.
     pub(crate) level: u8,
-    /// The Node Feature Discovery labels that together prove it, by their names after
-    /// `feature.node.kubernetes.io/cpu-cpuid.` (`NAME>=N`: a label whose value is at least N):
-    /// klauspost/cpuid's feature names on x86, with the label that proves the OS saves the
-    /// feature's registers where NFD's name alone does not; the kernel's hwcap names, upper-cased,
-    /// on aarch64. Empty where NFD publishes none. Features of an x86-64 level are proved by NFD's
-    /// level label instead (`X86_64_V2`..`X86_64_V4`), as NFD hides most of their own by default.
-    #[allow(dead_code)] // The macro crate compiles this table too.
-    pub(crate) nfd: &'static [&'static str],
 }
 
 const EAX: u8 = 0;
@@ -262,10 +263,23 @@ macro_rules! define_tables {
     ) => {
         /// The x86 features the gate checks.
         pub(crate) const X86_FEATURES: [CpuFeature; [$($x86),*].len()] =
-            [$(CpuFeature { name: $x86, source: $x86_source, level: $level, nfd: $x86_nfd }),*];
+            [$(CpuFeature { name: $x86, source: $x86_source, level: $level }),*];
         /// The aarch64 features the gate checks.
         pub(crate) const AARCH64_FEATURES: [CpuFeature; [$($arm),*].len()] =
-            [$(CpuFeature { name: $arm, source: $arm_source, level: 0, nfd: $arm_nfd }),*];
+            [$(CpuFeature { name: $arm, source: $arm_source, level: 0 }),*];
+        /// For each x86 row, the Node Feature Discovery labels that together prove it, by their
+        /// names after `feature.node.kubernetes.io/cpu-cpuid.` (`NAME>=N`: a label whose value is at
+        /// least N): klauspost/cpuid's feature names, with the label that proves the OS saves the
+        /// feature's registers where NFD's name alone does not. Empty where NFD publishes none.
+        /// Features of an x86-64 level are proved by NFD's level label instead (`X86_64_V2`..`V4`),
+        /// as NFD hides most of their own by default. A table of its own, not a field of the rows:
+        /// the refusal path links the rows into every raised binary, and these only the schedulers'
+        /// code reads.
+        #[allow(dead_code)] // The macro crate compiles this table too.
+        pub(crate) const X86_NFD: [&[&str]; X86_FEATURES.len()] = [$($x86_nfd),*];
+        /// For each aarch64 row, likewise: the kernel's hwcap names, upper-cased, as NFD labels them.
+        #[allow(dead_code)] // The macro crate compiles this table too.
+        pub(crate) const AARCH64_NFD: [&[&str]; AARCH64_FEATURES.len()] = [$($arm_nfd),*];
         /// `cfg!(target_feature = ...)` of every row, x86 then aarch64, in the crate compiling this.
         #[allow(dead_code)] // The macro crate, which runs on the build host, never reads it.
         pub(crate) const BUILD_FLAGS: [bool; X86_FEATURES.len() + AARCH64_FEATURES.len()] =
