@@ -30,6 +30,14 @@ fn command() -> Command {
             "Of a file that holds several manifests (a binary that embeds others), the one whose program is NAME",
         )
     };
+    let env = |help: &'static str| {
+        Arg::new("env")
+            .long("env")
+            .value_name("VALUE")
+            .value_parser(value_parser!(OsString))
+            .allow_hyphen_values(true)
+            .help(help)
+    };
     let cpu_labels = || {
         Arg::new("cpu-labels")
             .long("cpu-labels")
@@ -65,15 +73,7 @@ fn command() -> Command {
                      1 it would refuse, 2 cannot tell.",
                 )
                 .arg(Arg::new("FILE").required(true).value_parser(value_parser!(PathBuf)))
-                .arg(
-                    Arg::new("env")
-                        .long("env")
-                        .value_name("VALUE")
-                        .value_parser(value_parser!(OsString))
-                        .allow_hyphen_values(true)
-                        .conflicts_with("unset")
-                        .help("Judge the override variable as set to VALUE, instead of its value here"),
-                )
+                .arg(env("Judge the override variable as set to VALUE, instead of its value here").conflicts_with("unset"))
                 .arg(Arg::new("unset").long("unset").action(ArgAction::SetTrue).help("Judge the override variable as unset"))
                 .arg(
                     Arg::new("cpu-features")
@@ -120,14 +120,7 @@ fn command() -> Command {
                 .arg(Arg::new("NODELIST").required(true).value_parser(value_parser!(PathBuf)))
                 .arg(files())
                 .arg(program())
-                .arg(
-                    Arg::new("env")
-                        .long("env")
-                        .value_name("VALUE")
-                        .value_parser(value_parser!(OsString))
-                        .allow_hyphen_values(true)
-                        .help("Judge the override variables as set to VALUE in the pod (default: unset)"),
-                )
+                .arg(env("Judge the override variables as set to VALUE in the pod (default: unset)"))
                 .arg(cpu_labels())
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per node, one per line")),
         )

@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use platform_gate::manifest::{FORMAT, HEADER, MAGIC};
+use platform_gate::manifest::{FORMAT, HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC};
 use platform_gate::{CpuFeatures, Matrix, Platform, Policy};
 
 use crate::parse::{body_len, parse};
@@ -264,20 +264,9 @@ fn unix_kind(_: &std::fs::FileType) -> Option<&'static str> {
 
 /// Finds the magic.
 fn magic_finder() -> memchr::memmem::Finder<'static> {
-    // The magic is kept masked and unmasked at run time with a key the optimiser cannot see: a
-    // copy of it in this program's data would be a false manifest in every binary that links this
-    // reader (this command, a supervisor that is itself gated).
-    const KEY: u8 = 0xa5;
-    const MASKED: [u8; MAGIC.len()] = {
-        let mut masked = MAGIC;
-        let mut i = 0;
-        while i < masked.len() {
-            masked[i] ^= KEY;
-            i += 1;
-        }
-        masked
-    };
-    let key = core::hint::black_box(KEY);
-    let needle: Vec<u8> = MASKED.iter().map(|&byte| byte ^ key).collect();
+    // Held masked (see `MASKED_MAGIC`): a plain copy in this program's data would be a false
+    // manifest in every binary that links this reader (this command, a supervisor that is gated).
+    let key = core::hint::black_box(MAGIC_KEY);
+    let needle: Vec<u8> = MASKED_MAGIC.iter().map(|&byte| byte ^ key).collect();
     memchr::memmem::Finder::new(&needle).into_owned()
 }

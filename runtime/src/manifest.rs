@@ -28,6 +28,31 @@ use crate::{Allow, Arch, Check, Gate, Packager, Platform, Status};
 /// The bytes a manifest starts with: `0xff`, which no text has, then `platform-gate:`.
 pub const MAGIC: [u8; 15] = *b"\xffplatform-gate:";
 
+/// The key a program that looks for manifests holds the magic with: [`MASKED_MAGIC`] is the magic,
+/// each byte xor this. A plain copy of the magic in a program's own data would be a manifest's start
+/// that no manifest follows, so readers (the `platform-gate` command, the check before std starts)
+/// unmask it at run time with the key passed through [`core::hint::black_box`], which the
+/// optimiser cannot fold back into the plain bytes.
+///
+/// ```
+/// use platform_gate::manifest::{MAGIC, MAGIC_KEY, MASKED_MAGIC};
+///
+/// let key = core::hint::black_box(MAGIC_KEY);
+/// assert!(MASKED_MAGIC.iter().zip(MAGIC).all(|(masked, plain)| masked ^ key == plain && *masked != plain));
+/// ```
+pub const MAGIC_KEY: u8 = 0x5a;
+
+/// The magic, each byte xor [`MAGIC_KEY`].
+pub const MASKED_MAGIC: [u8; MAGIC.len()] = {
+    let mut masked = MAGIC;
+    let mut i = 0;
+    while i < masked.len() {
+        masked[i] ^= MAGIC_KEY;
+        i += 1;
+    }
+    masked
+};
+
 /// The format version this crate writes.
 pub const FORMAT: u8 = 1;
 

@@ -13,7 +13,7 @@
 // `platform-gate check` predicts which, from the same rule (`Manifest::predict`).
 
 use super::refuse::next;
-use crate::manifest::{FORMAT, HEADER, MAGIC, crc32};
+use crate::manifest::{FORMAT, HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC, crc32};
 
 /// Whether the check before std starts looks for its own manifest on this system: Linux and Android
 /// (the program headers, from the auxiliary vector) and Windows (the executable's sections). Elsewhere
@@ -50,25 +50,10 @@ pub(super) fn search<'a>(region: &'a [u8], first: &mut &'a [u8], trusted: &mut b
     }
 }
 
-/// The key the magic is held with: a plain copy of it in this crate's data would be a manifest's
-/// start that no manifest follows, in every binary (readers would reject the binary).
-const KEY: u8 = 0x5a;
-
 /// The magic's first byte and length, scalar constants: `MAGIC[0]` or `MAGIC.len()` at run time
 /// would put the plain magic into an unoptimised build's data (both were seen).
 const FIRST_BYTE: u8 = MAGIC[0];
 const MAGIC_LEN: usize = MAGIC.len();
-
-/// The magic, each byte xor [`KEY`].
-const MASKED_MAGIC: [u8; MAGIC_LEN] = {
-    let mut masked = MAGIC;
-    let mut i = 0;
-    while i < masked.len() {
-        masked[i] ^= KEY;
-        i += 1;
-    }
-    masked
-};
 
 /// Whether the magic starts at `at`, whose first byte is known to be the magic's.
 fn is_magic_at(region: &[u8], at: usize) -> bool {
@@ -76,7 +61,7 @@ fn is_magic_at(region: &[u8], at: usize) -> bool {
         return false;
     }
     // Opaque, so that the optimiser cannot fold the key back into a plain copy of the magic.
-    let key = core::hint::black_box(KEY);
+    let key = core::hint::black_box(MAGIC_KEY);
     let mut i = 1;
     while i < MAGIC_LEN {
         if region[at + i] ^ key != MASKED_MAGIC[i] {
