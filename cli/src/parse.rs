@@ -165,7 +165,8 @@ impl Body<'_> {
 
     fn matrix(&mut self) -> Result<Matrix, String> {
         let count = self.u16("the matrix")?;
-        let mut rows: Vec<Row> = Vec::with_capacity(count);
+        // A row takes at least 8 bytes of the body: a count the body cannot hold allocates nothing.
+        let mut rows: Vec<Row> = Vec::with_capacity(count.min(self.bytes.len() / 8));
         for _ in 0..count {
             let arch = go_arch(&self.str("a row's architecture")?)?;
             let os = go_os(&self.str("a row's OS")?)?;

@@ -22,9 +22,17 @@ fn shown(name: &str, bytes: &[u8]) -> Vec<Value> {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_platform-gate")).args(["show", "--json"]).arg(&path).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_platform-gate"))
+        .args(["show", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 fn outputs() -> Vec<Value> {
@@ -47,7 +55,10 @@ fn the_commands_output_is_valid() {
     // Both forms of the nullable keys occur, so both branches of the schema are exercised.
     let all = outputs();
     assert!(all.iter().any(|o| o["packager"].is_null()) && all.iter().any(|o| o["packager"].is_object()));
-    assert!(all.iter().any(|o| o["crate_version"].is_null()) && all.iter().any(|o| o["crate_version"].is_string()));
+    assert!(
+        all.iter().any(|o| o["crate_version"].is_null())
+            && all.iter().any(|o| o["crate_version"].is_string())
+    );
 }
 
 /// Every object key of `value`, as JSON pointers, nested ones included.
