@@ -64,6 +64,97 @@ $ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup
     (format!("```yaml\n{affinity}```\n"), lines)
 }
 
+/// etcd's gate as `#[platform_gated]` writes it for a program `etcd` of package version 3.6.0.
+const ETCD: platform_gate::__private::Prepared = platform_gate::__private::prepare(
+    platform_gate::Gate::for_package("etcd", Some("etcd")),
+    "etcd",
+    &platform_gate::__private::target_feature_flags!(),
+    Some("3.6.0"),
+);
+static ETCD_MANIFEST: [u8; ETCD.manifest_len()] = ETCD.manifest();
+
+/// An annotated hex dump of `manifest`, field by field, in the order `docs/manifest.md` gives.
+fn hex_dump(manifest: &[u8]) -> String {
+    struct Walk<'a> {
+        bytes: &'a [u8],
+        at: usize,
+        lines: Vec<String>,
+    }
+    impl Walk<'_> {
+        fn field(&mut self, len: usize, what: String) {
+            let bytes = &self.bytes[self.at..self.at + len];
+            let mut hex: Vec<String> = bytes.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+            if len > 12 {
+                hex.push("..".into());
+            }
+            self.lines.push(format!("{:04x}    {:<38}  {what}", self.at, hex.join(" ")));
+            self.at += len;
+        }
+        fn u16(&self) -> usize {
+            usize::from(u16::from_le_bytes([self.bytes[self.at], self.bytes[self.at + 1]]))
+        }
+        fn string(&mut self, what: &str) {
+            let len = self.u16();
+            let text = String::from_utf8_lossy(&self.bytes[self.at + 2..self.at + 2 + len]).into_owned();
+            self.field(2 + len, format!("{what}: {len} bytes, {text:?}"));
+        }
+        fn list(&mut self, what: &str, item: &str) {
+            let count = self.u16();
+            self.field(2, format!("{what}: {count}"));
+            for _ in 0..count {
+                self.string(item);
+            }
+        }
+        fn byte(&mut self, what: &str) {
+            let value = self.bytes[self.at];
+            self.field(1, format!("{what}: {value}"));
+        }
+    }
+    let mut walk = Walk { bytes: manifest, at: 0, lines: Vec::new() };
+    walk.field(15, "magic: 0xff, then \"platform-gate:\"".into());
+    walk.byte("format version");
+    let body = u32::from_le_bytes(manifest[16..20].try_into().unwrap());
+    walk.field(4, format!("body length B: {body}"));
+    for what in [
+        "program",
+        "variable",
+        "crate_version",
+        "gate_version",
+        "arch (Go)",
+        "arch (Rust)",
+        "OS (Go)",
+        "OS (Rust)",
+    ] {
+        walk.string(what);
+    }
+    walk.byte("check (0 arch, 1 platform)");
+    walk.byte("allow (0 stable, 1 experimental)");
+    walk.byte("exit code");
+    walk.string("packager");
+    walk.list("packager's architectures", "architecture");
+    let rows = walk.u16();
+    walk.field(2, format!("matrix: {rows} rows"));
+    for row in 0..rows {
+        walk.string(&format!("row {row}: arch"));
+        walk.string("        OS");
+        walk.byte("        status (0 unstable, 1 experimental, 2 stable)");
+        walk.list("        maintainers", "        maintainer");
+        let note = walk.bytes[walk.at];
+        walk.byte("        note flag");
+        if note == 1 {
+            walk.string("        note");
+        }
+    }
+    walk.byte("CPU level (x86-64)");
+    walk.byte("CPU flags (bit 0: names the file; bit 1: reads its own manifest)");
+    walk.list("features checked before std starts", "feature");
+    walk.list("features checked in main", "feature");
+    let crc = u32::from_le_bytes(manifest[walk.at..walk.at + 4].try_into().unwrap());
+    walk.field(4, format!("CRC-32 of bytes 0x0f up to 0x{:x}: 0x{crc:08x}", walk.at));
+    assert_eq!(walk.at, manifest.len(), "the walk covers the manifest");
+    format!("```text\noffset  {:<38}  field\n{}\n```\n", "bytes", walk.lines.join("\n"))
+}
+
 /// Each generated block: the page that carries it, its marker name and its content.
 fn blocks() -> Vec<(&'static str, &'static str, String)> {
     let mut operator = String::new();
@@ -105,7 +196,7 @@ fn blocks() -> Vec<(&'static str, &'static str, String)> {
         }
     }
     let (fleet_affinity, fleet_nodes) = fleet();
-    vec![
+    let mut blocks = vec![
         ("docs/fleets.md", "fleet-affinity", fleet_affinity),
         ("docs/fleets.md", "fleet-nodes", fleet_nodes),
         ("docs/cpu.md", "cpu-unchecked", unchecked),
@@ -120,7 +211,12 @@ fn blocks() -> Vec<(&'static str, &'static str, String)> {
         ("README.md", "operator-view", operator),
         ("docs/fleets.md", "kubernetes", format!("```yaml\n{affinity}```\n")),
         ("docs/fleets.md", "buildx", buildx),
-    ]
+    ];
+    // The manifest holds the platform it was built for: its dump is this host's where the page's is.
+    if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        blocks.push(("docs/manifest.md", "manifest-hex", hex_dump(&ETCD_MANIFEST)));
+    }
+    blocks
 }
 
 #[test]

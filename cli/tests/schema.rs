@@ -1,6 +1,7 @@
 //! `docs/manifest.schema.json` is the contract of `platform-gate show --json`: every object the
 //! command prints for the fixtures' manifests is valid, and none is once a required key is removed
-//! or a value has the wrong type, so that the schema is not vacuous.
+//! or a value has the wrong type, so that the schema is not vacuous. And `tests/manifest_reader.py`,
+//! a second reader written from `docs/manifest.md` alone, reads the fixtures alike.
 
 mod common;
 
@@ -113,4 +114,52 @@ fn a_removed_key_or_a_wrong_type_is_rejected() {
         *wrong.pointer_mut(pointer).unwrap() = bad.clone();
         assert!(!schema.is_valid(&wrong), "{pointer} = {bad}");
     }
+}
+
+/// `tests/manifest_reader.py`, a reader written from `docs/manifest.md` alone, reads every fixture
+/// as the command does: in `cargo test` where `python3` exists, and always in CI (`CI=true`), where
+/// its absence fails the test.
+#[test]
+fn the_python_reader_written_from_the_specification_reads_alike() {
+    let python = Command::new("python3").arg("--version").output();
+    if python.is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the Python reader: install python3");
+        eprintln!("skipped: no python3 here");
+        return;
+    }
+    let reader = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/manifest_reader.py");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schema");
+    for (name, bytes) in [
+        ("py-kvd", KV_MANIFEST.to_vec()),
+        ("py-alpine", ALPINE_MANIFEST.to_vec()),
+        ("py-both", [&ETCD_MANIFEST[..], b"between", &KV_MANIFEST[..]].concat()),
+    ] {
+        let ours = shown(name, &bytes);
+        let output = Command::new("python3").arg(&reader).arg(dir.join(name)).output().unwrap();
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let python: Vec<Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        // The Python reader prints the manifest's own keys: not where it was found, nor the union
+        // of the CPU features, which the command derives.
+        let ours: Vec<Value> = ours
+            .into_iter()
+            .map(|mut object| {
+                let map = object.as_object_mut().unwrap();
+                map.remove("file");
+                map.remove("offset");
+                map["cpu"].as_object_mut().unwrap().remove("features");
+                object
+            })
+            .collect();
+        assert_eq!(python, ours, "{name}");
+    }
+    // And it rejects what the command rejects: a flipped byte.
+    let mut flipped = KV_MANIFEST.to_vec();
+    flipped[40] ^= 1;
+    std::fs::write(dir.join("py-flipped"), &flipped).unwrap();
+    let output = Command::new("python3").arg(&reader).arg(dir.join("py-flipped")).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stdout));
 }

@@ -110,7 +110,7 @@ predicted() {
   return 1
 }
 
-# reads_alike BINARY: tests/manifest_reader.py, written from the README's format alone, and
+# reads_alike BINARY: tests/manifest_reader.py, written from docs/manifest.md alone, and
 # `platform-gate show --json` read the same manifest from BINARY. Counts a case.
 reads_alike() {
   local binary=$1
