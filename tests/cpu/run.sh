@@ -527,9 +527,9 @@ PY
   fi
 fi
 static "$out/kvd" aarch64-linux-gnu-objdump
-# +lse on main's crate alone under fat LTO: measured, not required (the README's limits), and only
+# +lse on main's crate alone under fat LTO: measured, not required (docs/cpu.md's limits), and only
 # with CPU_MEASURE_LIMITS=1: it costs a release std for aarch64, about a minute, to say again what
-# the README says. Nothing that runs before std starts was compiled knowing of the flag; LTO still
+# docs/cpu.md says. Nothing that runs before std starts was compiled knowing of the flag; LTO still
 # compiles std's start-up with it.
 if [ "${CPU_MEASURE_LIMITS:-}" = 1 ]; then
   CARGO_PROFILE_RELEASE_LTO=fat build aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc "$fixture" \

@@ -127,7 +127,7 @@ if ours != python or not ours:
 print(f"{len(ours)} manifest(s): {ours[0]['program']}, {ours[0]['platform']['arch']} {ours[0]['platform']['os']}, {len(ours[0]['matrix'])} rows")
 PY
   then
-    echo "  ok   manifest read alike by the command and the README's Python reader: $(cat "$work/alike")"
+    echo "  ok   manifest read alike by the command and the Python reader written from docs/manifest.md: $(cat "$work/alike")"
   else
     failures=$((failures + 1))
     echo "  FAIL manifest of $binary:"
