@@ -173,8 +173,11 @@ fn manifests(path: &Path) -> Result<Vec<Manifest>, String> {
 
 /// The one manifest of `path` to act on: its only one, or the one `--program` names.
 fn one_manifest(path: &Path, args: &ArgMatches) -> Result<Manifest, String> {
-    let mut found = manifests(path)?;
-    let wanted = args.get_one::<String>("program");
+    pick(path, manifests(path)?, args.get_one::<String>("program"))
+}
+
+/// Of `found`, the manifests `path` holds, the only one, or the one named `wanted`.
+fn pick(path: &Path, mut found: Vec<Manifest>, wanted: Option<&String>) -> Result<Manifest, String> {
     if let Some(wanted) = wanted {
         found.retain(|manifest| manifest.program == *wanted);
     }

@@ -314,6 +314,15 @@ fn kubernetes_says_why_a_pod_goes_nowhere() {
     let output = run(&["kubernetes", one.to_str().unwrap(), two.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("two binaries of kvd for"), "{}", text(&output.stderr));
+    // --program picks in the file that holds several manifests, and a file of one is taken whole:
+    // a pod of etcd and of the kvd inside a binary that embeds etcd, read once each.
+    let etcd = file("etcd-one", &common::ETCD_MANIFEST);
+    let pair = file("etcd-and-kvd", &[&common::ETCD_MANIFEST[..], b"between", &KV_MANIFEST[..]].concat());
+    let output =
+        run(&["kubernetes", "--program", "kvd", etcd.to_str().unwrap(), pair.to_str().unwrap()], b"");
+    assert_ne!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let output = run(&["kubernetes", etcd.to_str().unwrap(), pair.to_str().unwrap()], b"");
+    assert!(text(&output.stderr).contains("pick one with --program NAME"), "{}", text(&output.stderr));
     // KV refuses amd64 by itself: on an amd64 host its binary goes nowhere, and stderr says why.
     if Platform::CURRENT.arch == Arch::X86_64 {
         let output = run(&["kubernetes", one.to_str().unwrap()], b"");

@@ -17,7 +17,7 @@ use platform_gate::fleet::{CpuLabels, Node, RefusedBy as NodeRefusedBy};
 use platform_gate_cli::Manifest;
 use serde_json::{Value, json};
 
-use crate::{CANNOT_TELL, manifests, one_manifest};
+use crate::{CANNOT_TELL, manifests, pick};
 
 /// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
 /// file that holds several.
@@ -26,10 +26,10 @@ fn pod_manifests(args: &ArgMatches) -> Result<Vec<Manifest>, String> {
     let mut all = Vec::new();
     for path in args.get_many::<PathBuf>("FILE").expect("required") {
         let found = manifests(path)?;
-        if found.len() == 1 && wanted.is_none_or(|wanted| found[0].program == *wanted) {
+        if found.len() == 1 {
             all.extend(found);
         } else {
-            all.push(one_manifest(path, args)?);
+            all.push(pick(path, found, wanted)?);
         }
     }
     Ok(all)
