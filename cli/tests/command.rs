@@ -13,11 +13,7 @@ const COMMAND: &str = env!("CARGO_BIN_EXE_platform-gate");
 
 /// A file of `bytes` in this test's own directory.
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("command");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    common::file_of("command", name, bytes)
 }
 
 fn run(args: &[&str]) -> Output {

@@ -202,11 +202,7 @@ fn the_matrix_only_adds_architectures_without_binaries_and_says_so() {
 const COMMAND: &str = env!("CARGO_BIN_EXE_platform-gate");
 
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    common::file_of("fleet", name, bytes)
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {

@@ -39,3 +39,12 @@ const ALPINE: Prepared = prepare(
     Some("0.1.0"),
 );
 pub static ALPINE_MANIFEST: [u8; ALPINE.manifest_len()] = ALPINE.manifest();
+
+/// A file of `bytes` named `name` in `test`'s own directory of the tests' temporary directory.
+pub fn file_of(test: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
