@@ -23,6 +23,7 @@ def parse(data, offset):
     version = data[offset + 15]
     if version != 1: raise ValueError(f"format {version}")
     (length,) = struct.unpack("<I", data[offset + 16:offset + 20])
+    if length > 1 << 20: raise ValueError("body over 1 MiB")
     end = offset + 20 + length
     if end + 4 > len(data): raise ValueError("cut short")
     if zlib.crc32(data[offset + 15:end]) != struct.unpack("<I", data[end:end + 4])[0]: raise ValueError("checksum")

@@ -23,7 +23,7 @@ fn fleet() -> (String, String) {
         program,
         variable: "KVD_UNSUPPORTED_ARCH",
         platform: Platform::new(arch, Os::Linux),
-        matrix: &KVD,
+        matrix: KVD,
         policy: Policy::DEFAULT,
         cpu: Some(cpu),
     };

@@ -8,27 +8,13 @@
 // property in `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see
 // CONTRIBUTING.md).
 
-use platform_gate::fleet::{Binary, Pod, PodError};
+use platform_gate::fleet::{Pod, PodError};
 
 use crate::Manifest;
 
-impl Manifest {
-    /// The binary as a scheduler judges it: its platform, gate, and every CPU feature it checks.
-    pub fn binary(&self) -> Binary<'_> {
-        Binary {
-            program: &self.program,
-            variable: &self.variable,
-            platform: self.platform,
-            matrix: &self.matrix,
-            policy: self.policy,
-            cpu: self.cpu.assumed(),
-        }
-    }
-}
-
 /// The pod whose binaries `manifests` describe: one or more programs (told apart by their names),
 /// each for one or more platforms.
-pub fn pod<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Result<Pod<'a>, PodError> {
+pub fn pod<'a>(manifests: impl IntoIterator<Item = &'a Manifest<'a>>) -> Result<Pod<'a>, PodError> {
     Pod::new(manifests.into_iter().map(Manifest::binary).collect())
 }
 

@@ -5,16 +5,17 @@
 //! start, as a Kubernetes node affinity or a `docker buildx --platform` list.
 //!
 //! ```no_run
-//! use std::ffi::OsStr;
-//! use platform_gate::CpuFeatures;
+//! use platform_gate::{CpuFeatures, Platform};
 //! use platform_gate_cli::{Start, read_file};
 //!
-//! let manifests = read_file("/usr/bin/kvd".as_ref())?;
+//! // The manifests borrow `storage`: drop them and clear it, and their memory is back.
+//! let mut storage = Vec::new();
+//! let manifests = read_file("/usr/bin/kvd".as_ref(), &mut storage)?;
 //! let kvd = &manifests[0];
-//! let value = std::env::var_os(&kvd.variable);
+//! let value = std::env::var_os(kvd.variable);
 //! let prediction = kvd.predict(&Start {
 //!     value: value.as_deref(),
-//!     cpu: CpuFeatures::of_this_cpu().filter(|_| kvd.platform.arch == platform_gate::Platform::CURRENT.arch),
+//!     cpu: CpuFeatures::of_this_cpu().filter(|_| kvd.platform.arch == Platform::CURRENT.arch),
 //!     file_name: b"kvd",
 //! });
 //! if let Some(code) = prediction.refusal {
@@ -24,6 +25,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The format and its reader are the runtime's (`platform_gate::manifest`, with its feature
+//! `read`): this crate finds manifests in files and directories and answers as the command does.
+//!
 //! Depend on it with `default-features = false` to leave out the command's own dependencies.
 //
 // Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
@@ -31,25 +35,27 @@
 // CONTRIBUTING.md).
 
 mod fleet;
-mod intern;
-mod parse;
-mod predict;
 mod read;
+
+// The Rust examples of the command's documentation page, run as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/command.md")]
+struct CommandPage;
 
 pub use crate::fleet::pod;
 #[cfg(feature = "command")]
 pub use crate::fleet::{ListedNode, read_node_list};
-pub use crate::predict::{Prediction, RefusedBy, Start};
-pub use crate::read::{Cpu, FileError, Manifest, ReadError, read, read_file};
+pub use crate::read::{FileError, read, read_file};
+pub use platform_gate::manifest::{Cpu, Manifest, Prediction, ReadError, RefusedBy, Start};
 
 use platform_gate::Schedule;
 
 /// The platforms where every one of `manifests` starts without its override variable; `None`
 /// for no manifests. Render it with [`Schedule::kubernetes_node_affinity`] or
 /// [`Schedule::docker_platforms`]: for one manifest, that is the binary's own rendering.
-pub fn schedule<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Schedule> {
+pub fn schedule<'a>(manifests: impl IntoIterator<Item = &'a Manifest<'a>>) -> Option<Schedule> {
     manifests
         .into_iter()
-        .map(|manifest| manifest.matrix.schedule(manifest.policy))
+        .map(|manifest| manifest.matrix().schedule(manifest.policy))
         .reduce(|all, next| all.intersection(&next))
 }

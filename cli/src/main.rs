@@ -162,22 +162,30 @@ fn main() -> ExitCode {
     })
 }
 
-/// The manifests of `path`, or what is wrong with it.
-fn manifests(path: &Path) -> Result<Vec<Manifest>, String> {
+/// The manifests of `path`, which borrow `storage`, or what is wrong with it.
+fn manifests<'a>(path: &Path, storage: &'a mut Vec<u8>) -> Result<Vec<Manifest<'a>>, String> {
     let metadata = std::fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
     if metadata.len() == 0 && metadata.is_file() {
         return Err(format!("{}: is empty", path.display()));
     }
-    platform_gate_cli::read_file(path).map_err(|error| format!("{}: {error}", path.display()))
+    platform_gate_cli::read_file(path, storage).map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// The one manifest of `path` to act on: its only one, or the one `--program` names.
-fn one_manifest(path: &Path, args: &ArgMatches) -> Result<Manifest, String> {
-    pick(path, manifests(path)?, args.get_one::<String>("program"))
+fn one_manifest<'a>(
+    path: &Path,
+    args: &ArgMatches,
+    storage: &'a mut Vec<u8>,
+) -> Result<Manifest<'a>, String> {
+    pick(path, manifests(path, storage)?, args.get_one::<String>("program"))
 }
 
 /// Of `found`, the manifests `path` holds, the only one, or the one named `wanted`.
-fn pick(path: &Path, mut found: Vec<Manifest>, wanted: Option<&String>) -> Result<Manifest, String> {
+fn pick<'a>(
+    path: &Path,
+    mut found: Vec<Manifest<'a>>,
+    wanted: Option<&String>,
+) -> Result<Manifest<'a>, String> {
     if let Some(wanted) = wanted {
         found.retain(|manifest| manifest.program == *wanted);
     }
@@ -202,13 +210,14 @@ fn pick(path: &Path, mut found: Vec<Manifest>, wanted: Option<&String>) -> Resul
 
 fn check(args: &ArgMatches) -> Result<ExitCode, String> {
     let path = args.get_one::<PathBuf>("FILE").expect("required");
-    let manifest = one_manifest(path, args)?;
+    let mut storage = Vec::new();
+    let manifest = one_manifest(path, args, &mut storage)?;
     let value: Option<OsString> = if args.get_flag("unset") {
         None
     } else if let Some(value) = args.get_one::<OsString>("env") {
         Some(value.clone())
     } else {
-        std::env::var_os(&manifest.variable)
+        std::env::var_os(manifest.variable)
     };
     let arch = manifest.platform.arch;
     // The CPU to judge, or why there is none.
@@ -273,9 +282,11 @@ fn schedule(
     args: &ArgMatches,
     render: impl Fn(&platform_gate::Schedule) -> String,
 ) -> Result<ExitCode, String> {
+    let paths: Vec<&PathBuf> = args.get_many::<PathBuf>("FILE").expect("required").collect();
+    let mut storages = vec![Vec::new(); paths.len()];
     let mut all = Vec::new();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
-        all.push(one_manifest(path, args)?);
+    for (path, storage) in paths.into_iter().zip(&mut storages) {
+        all.push(one_manifest(path, args, storage)?);
     }
     let schedule = platform_gate_cli::schedule(&all).expect("at least one file");
     if schedule.is_empty() {

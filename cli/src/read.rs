@@ -1,6 +1,13 @@
-// Finding manifests in a file's bytes, in memory or a piece at a time, and the types they are read
-// into. The layout is the runtime's (`platform_gate::manifest`, and `docs/manifest.md`); `parse.rs`
-// reads one manifest back.
+// Finding manifests in a file's bytes, in memory or a piece at a time. The format and its reader are
+// the runtime's (`platform_gate::manifest`, and `docs/manifest.md`): this file only finds where each
+// manifest starts and hands its bytes over.
+//
+// What reading a file promises, each with a test in `tests/manifest.rs` or `tests/memory.rs`:
+// - a device, a FIFO, a socket or a directory is refused before it is opened, and again once open;
+// - memory: one piece of the file (1 MiB) at a time, plus the bytes of the manifests found, each
+//   checked before the next is read, so an invalid one ends the read at once;
+// - every manifest returned borrows the caller's buffer, which gets all of that memory back when
+//   it is dropped or cleared.
 //
 // Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
 // `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
@@ -8,131 +15,25 @@
 
 use core::fmt;
 
-use platform_gate::manifest::{FORMAT, HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC};
-use platform_gate::{CpuFeatures, Matrix, Platform, Policy};
-
-use crate::parse::{body_len, parse};
-
-/// One gate's manifest, as read from a binary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Manifest {
-    /// Where in the file it starts (the first byte of its magic).
-    pub offset: usize,
-    /// The format version it was written in.
-    pub format: u8,
-    /// The name the program's messages call it by.
-    pub program: String,
-    /// The override variable's name.
-    pub variable: String,
-    /// The program's package version; `None` when it was built without Cargo.
-    pub crate_version: Option<String>,
-    /// The version of platform-gate that wrote the manifest.
-    pub gate_version: String,
-    /// The platform the binary was built for.
-    pub platform: Platform,
-    /// The gate's policy: check, allow, exit code and packager.
-    pub policy: Policy,
-    /// The support matrix.
-    pub matrix: Matrix,
-    /// What the build assumed of the CPU.
-    pub cpu: Cpu,
-}
-
-/// What a build assumed of the CPU, above its target's baseline, and where the gate checks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cpu {
-    /// The x86-64 level of what the build assumed (1 to 4); 0 off x86-64.
-    pub level: u8,
-    /// Checked before std starts: features every crate was compiled with. `None` where the
-    /// architecture has no feature table (nothing is checked).
-    pub before_start: Option<CpuFeatures>,
-    /// Checked at the top of `main`: features `main`'s crate alone assumed.
-    pub in_main: Option<CpuFeatures>,
-    /// Whether a refusal before std starts that finds no manifest it can trust names the program
-    /// by its file's name (Linux, Android); elsewhere it says "this program".
-    pub names_program_file: bool,
-    /// Whether a refusal before std starts looks for the binary's manifest in its running image
-    /// (Linux, Android, Windows), and, where it finds one set of settings, refuses as the check in
-    /// `main` does: the program's name, its variable and its exit code.
-    pub reads_own_manifest: bool,
-    /// Whether every manifest of its file has this one's program, variable and exit code: the
-    /// binary's own settings, then, are the only ones its image holds. A binary that embeds another
-    /// gated binary (k0s embeds etcd) has two, and a refusal before std starts stays generic.
-    pub alone_in_file: bool,
-}
-
-impl Cpu {
-    /// Every feature the build assumed that the gate checks: both sets.
-    pub fn assumed(&self) -> Option<CpuFeatures> {
-        Some(self.before_start?.with(self.in_main?))
-    }
-}
-
-/// Why a file's bytes gave no manifest, or a wrong one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReadError {
-    /// No manifest's magic anywhere: a binary built without the gate, or not a binary.
-    NoManifest,
-    /// A manifest in a format newer than this reader knows.
-    NewerFormat {
-        /// Where it starts.
-        offset: usize,
-        /// Its format version.
-        format: u8,
-    },
-    /// The file ends inside a manifest.
-    Truncated {
-        /// Where it starts.
-        offset: usize,
-    },
-    /// A manifest whose bytes changed after it was written: its CRC-32 does not match.
-    Corrupted {
-        /// Where it starts.
-        offset: usize,
-    },
-    /// A manifest whose checksum matches but whose content no gate writes.
-    Malformed {
-        /// Where it starts.
-        offset: usize,
-        /// What is wrong.
-        what: String,
-    },
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::NoManifest => {
-                f.write_str("no platform-gate manifest: not a binary built with #[platform_gated]")
-            }
-            ReadError::NewerFormat { offset, format } => write!(
-                f,
-                "the manifest at byte {offset} is in format {format}, newer than this reader's {FORMAT}; \
-                 use a newer platform-gate"
-            ),
-            ReadError::Truncated { offset } => {
-                write!(f, "the manifest at byte {offset} is cut short: the file ends inside it")
-            }
-            ReadError::Corrupted { offset } => {
-                write!(f, "the manifest at byte {offset} is corrupted: its checksum does not match its bytes")
-            }
-            ReadError::Malformed { offset, what } => {
-                write!(f, "the manifest at byte {offset} is malformed: {what}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
+use platform_gate::manifest::{
+    HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC, MAX_BODY, Manifest, ReadError, announced_len,
+};
 
 /// Every manifest in `bytes`, in the order they appear: one for a gated binary, several for a file
 /// that embeds gated binaries. An error if there is none, or if any is not a valid manifest: a
 /// reader must not act on part of what a file declares.
-pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
+///
+/// ```
+/// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+/// let manifests = platform_gate_cli::read(bytes)?;
+/// assert_eq!(manifests[0].program, "etcd");
+/// # Ok::<(), platform_gate_cli::ReadError>(())
+/// ```
+pub fn read(bytes: &[u8]) -> Result<Vec<Manifest<'_>>, ReadError> {
     let finder = magic_finder();
     let manifests = finder
         .find_iter(bytes)
-        .map(|offset| parse(&bytes[offset..], offset))
+        .map(|offset| Manifest::parse(&bytes[offset..], offset))
         .collect::<Result<Vec<_>, _>>()?;
     if manifests.is_empty() {
         return Err(ReadError::NoManifest);
@@ -141,11 +42,11 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Manifest>, ReadError> {
 }
 
 /// `manifests`, all of one file, each told whether the others agree with it.
-fn with_file(mut manifests: Vec<Manifest>) -> Vec<Manifest> {
+fn with_file<'a>(mut manifests: Vec<Manifest<'a>>) -> Vec<Manifest<'a>> {
     // The rule of the runtime's search (`cpu/image.rs`): the settings a refusal reads.
-    let settings = |manifest: &Manifest| {
-        (manifest.program.clone(), manifest.variable.clone(), manifest.policy.exit_code())
-    };
+    fn settings<'a>(manifest: &Manifest<'a>) -> (&'a str, &'a str, core::num::NonZeroU8) {
+        (manifest.program, manifest.variable, manifest.policy.exit_code())
+    }
     let first = settings(&manifests[0]);
     let alone = manifests.iter().all(|manifest| settings(manifest) == first);
     for manifest in &mut manifests {
@@ -187,9 +88,24 @@ impl From<std::io::Error> for FileError {
     }
 }
 
-/// [`read`] of the file at `path`, read a piece at a time: only the manifests are kept in memory,
-/// so a file of any size is read at about the speed of the disk or the page cache.
-pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
+/// [`read`] of the file at `path`, read a piece at a time: the manifests' bytes are kept in `storage`,
+/// which the manifests borrow, and nothing else of the file stays in memory, so a file of any size
+/// is read at about the speed of the disk or the page cache. Clear `storage` (or reuse it for the
+/// next file) once the manifests are dropped, and its memory is the only memory they held.
+///
+/// ```no_run
+/// let mut storage = Vec::new();
+/// for path in ["/usr/bin/kvd", "/usr/bin/etcd"] {
+///     storage.clear();
+///     let manifests = platform_gate_cli::read_file(path.as_ref(), &mut storage)?;
+///     println!("{path}: {}", manifests[0].program);
+/// }
+/// # Ok::<(), platform_gate_cli::FileError>(())
+/// ```
+pub fn read_file<'a>(
+    path: &std::path::Path,
+    storage: &'a mut Vec<u8>,
+) -> Result<Vec<Manifest<'a>>, FileError> {
     use std::io::{Read, Seek, SeekFrom};
 
     // Looked at before it is opened, since opening a FIFO blocks; and the opened file again, in case
@@ -216,22 +132,37 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<Manifest>, FileError> {
         buffer.copy_within(filled - carried..filled, 0);
         start += (filled - carried) as u64;
     }
+    drop(buffer);
     let file_len = start + carried as u64;
-    let mut manifests = Vec::with_capacity(offsets.len());
+    // Each manifest's bytes, where `storage` holds them: the header, then as much of the body and
+    // checksum as it announces and the file holds, checked before the next is read.
+    let mut found: Vec<(usize, core::ops::Range<usize>)> = Vec::with_capacity(offsets.len());
     for offset in offsets {
-        // The header, then as much of the body and checksum as it announces and the file holds.
-        let mut region = Vec::new();
+        let at = storage.len();
         file.seek(SeekFrom::Start(offset))?;
-        (&mut file).take(HEADER as u64).read_to_end(&mut region)?;
-        if let Some(body) = body_len(&region) {
-            (&mut file).take((body as u64 + 4).min(file_len - offset)).read_to_end(&mut region)?;
+        (&mut file).take(HEADER as u64).read_to_end(storage)?;
+        // The body and checksum, unless the header announces more than a manifest may hold, which
+        // the header alone tells the reader.
+        if let Some(rest) =
+            announced_len(&storage[at..]).map(|len| len - HEADER).filter(|&rest| rest <= MAX_BODY + 4)
+        {
+            let rest = (rest as u64).min(file_len - offset);
+            storage.reserve_exact(rest as usize);
+            (&mut file).take(rest).read_to_end(storage)?;
         }
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        manifests.push(parse(&region, offset).map_err(FileError::Manifest)?);
+        Manifest::parse(&storage[at..], offset).map_err(FileError::Manifest)?;
+        found.push((offset, at..storage.len()));
     }
-    if manifests.is_empty() {
+    if found.is_empty() {
         return Err(FileError::Manifest(ReadError::NoManifest));
     }
+    let storage: &'a [u8] = storage;
+    let manifests = found
+        .into_iter()
+        .map(|(offset, bytes)| Manifest::parse(&storage[bytes], offset))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(FileError::Manifest)?;
     Ok(with_file(manifests))
 }
 

@@ -15,9 +15,9 @@ use platform_gate_cli::{Manifest, read, read_node_list};
 
 /// The KV fixture's manifest, rebuilt for `arch` (linux) with a CPU that assumed `features`
 /// (checked before std starts), and named `program`.
-fn binary(program: &str, arch: Arch, features: &[&str]) -> Manifest {
+fn binary(program: &'static str, arch: Arch, features: &[&str]) -> Manifest<'static> {
     let mut manifest = read(&KV_MANIFEST).unwrap().remove(0);
-    manifest.program = program.to_string();
+    manifest.program = program;
     manifest.platform = Platform::new(arch, Os::Linux);
     manifest.cpu.before_start = CpuFeatures::from_names(arch, features);
     manifest.cpu.in_main = CpuFeatures::none(arch);
@@ -27,7 +27,7 @@ fn binary(program: &str, arch: Arch, features: &[&str]) -> Manifest {
 /// kvd (a v3 build with AES and CLMUL for amd64; +lse,+aes for arm64; s390x and riscv64 at their
 /// baselines) and its sidecar kvd-backup (v2 for amd64, baseline for arm64 and riscv64). KV's matrix:
 /// amd64 unstable (refused), arm64 and s390x stable, riscv64 experimental (started by `allow`).
-fn pod_binaries() -> Vec<Manifest> {
+fn pod_binaries() -> Vec<Manifest<'static>> {
     let v3: Vec<&str> = CpuFeatures::x86_64_level(3).names().collect();
     let v2: Vec<&str> = CpuFeatures::x86_64_level(2).names().collect();
     let kvd_amd64 = [&v3[..], &["aes", "pclmulqdq"]].concat();

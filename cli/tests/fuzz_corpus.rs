@@ -32,8 +32,8 @@ fn every_manifest_input_reads_as_the_read_target_demands() {
         for manifest in &manifests {
             let again = read(&bytes[manifest.offset..]).unwrap_or_else(|error| panic!("{name}: {error}"));
             assert_eq!(
-                (&again[0].program, &again[0].matrix),
-                (&manifest.program, &manifest.matrix),
+                (&again[0].program, again[0].matrix()),
+                (&manifest.program, manifest.matrix()),
                 "{name}"
             );
             for cpu in

@@ -6,15 +6,21 @@
 
 use libfuzzer_sys::fuzz_target;
 use platform_gate::CpuFeatures;
+use platform_gate::manifest::Manifest;
 use platform_gate_cli::{Start, read};
 
 fuzz_target!(|bytes: &[u8]| {
+    // The format's reader alone, on bytes that start where a manifest would.
+    if let Ok(manifest) = Manifest::parse(bytes, 0) {
+        let rows = manifest.matrix().rows().iter().map(|row| row.maintainers().iter().count()).sum::<usize>();
+        assert!(rows <= bytes.len());
+    }
     let Ok(manifests) = read(bytes) else { return };
     for manifest in &manifests {
         // Never a verdict from an invalid manifest: an accepted one is whole where it says it is.
         let again = read(&bytes[manifest.offset..]).expect("an accepted manifest reads again");
         assert_eq!(again[0].program, manifest.program);
-        assert_eq!(again[0].matrix, manifest.matrix);
+        assert_eq!(again[0].matrix(), manifest.matrix());
         assert_eq!(again[0].policy, manifest.policy);
         for cpu in [None, CpuFeatures::none(manifest.platform.arch), CpuFeatures::all(manifest.platform.arch)]
         {

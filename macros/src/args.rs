@@ -9,13 +9,12 @@ use quote::{quote, quote_spanned};
 use syn::{Error, LitInt, LitStr};
 
 use crate::cpu_flags;
+use crate::names::policy::{ALLOWS, CHECKS};
 use crate::names::{is_portable_variable_name, nearest_portable_variable_name};
 use crate::suggest::closest;
 use crate::tokens::{Errors, split_on};
 
 const ARGUMENTS: [&str; 6] = ["env", "matrix", "check", "allow", "exit_code", "crate"];
-const CHECKS: [&str; 2] = ["arch", "platform"];
-const ALLOWS: [&str; 2] = ["stable", "experimental"];
 
 /// The checked arguments, each already in the form the generated call needs.
 #[derive(Default)]
@@ -91,12 +90,12 @@ impl Args {
             }
             "check" => {
                 let check = one_of(value, "check", &CHECKS)?;
-                let variant = if check.value() == "arch" { quote!(Arch) } else { quote!(Platform) };
+                let variant = if check.value() == CHECKS[0] { quote!(Arch) } else { quote!(Platform) };
                 self.check = Some(quote_spanned!(check.span()=> #variant));
             }
             "allow" => {
                 let allow = one_of(value, "allow", &ALLOWS)?;
-                let variant = if allow.value() == "stable" { quote!(Stable) } else { quote!(Experimental) };
+                let variant = if allow.value() == ALLOWS[0] { quote!(Stable) } else { quote!(Experimental) };
                 self.allow = Some(quote_spanned!(allow.span()=> #variant));
             }
             "exit_code" => self.exit_code = Some(exit_code(value)?),

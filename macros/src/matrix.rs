@@ -10,11 +10,11 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Error, LitStr, Token};
 
+use crate::names::policy::STATUSES;
 use crate::names::{Arch, Os, first_forbidden_character};
 use crate::suggest::closest;
 use crate::tokens::{Errors, both, split_on};
 
-const STATUSES: [&str; 3] = ["stable", "experimental", "unstable"];
 const ROW_FORM: &str =
     "a row is `ARCH OS => STATUS`, optionally followed by `[\"maintainer\", ...]` and `note = \"...\"`";
 
@@ -182,7 +182,7 @@ fn status_at(tokens: &[TokenTree]) -> Result<Ident, Error> {
     if STATUSES.contains(&word.as_str()) {
         return Ok(status.clone());
     }
-    let message = match closest(&word, STATUSES) {
+    let message = match closest(&word, STATUSES.into_iter().rev()) {
         _ if word == "unsupported" => {
             "`unsupported` is not a status: leave the platform out of the matrix and it is unsupported"
                 .to_owned()

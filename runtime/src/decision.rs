@@ -42,7 +42,7 @@ pub enum Verdict<'a> {
         /// What the matrix says of the platform.
         assessment: Assessment<'a>,
         /// Who supports it.
-        packager: Packager,
+        packager: Packager<'a>,
     },
     /// The platform does not pass by itself, but the variable names its architecture.
     Overridden(Assessment<'a>),
@@ -76,9 +76,9 @@ pub struct Assessment<'a> {
     /// Its status as the policy judges it; `None` when unlisted, and so unsupported.
     pub status: Option<Status>,
     /// The policy it was judged by.
-    pub policy: Policy,
+    pub policy: Policy<'a>,
     /// The matrix it was judged against.
-    pub matrix: &'a Matrix,
+    pub matrix: &'a Matrix<'a>,
     /// The override variable's name.
     pub variable: &'a str,
 }
@@ -140,8 +140,8 @@ pub enum Reason<'a> {
 /// assert!(matches!(verdict, Verdict::Refused { reason: Reason::NotSet, .. }));
 /// ```
 pub fn decide<'a>(
-    matrix: &'a Matrix,
-    policy: Policy,
+    matrix: &'a Matrix<'a>,
+    policy: Policy<'a>,
     platform: Platform,
     variable: &'a str,
     value: Option<&'a OsStr>,

@@ -32,8 +32,8 @@ use crate::{Allow, Check, Matrix, Packager, Platform, Policy, Verdict, decide};
 pub struct Gate {
     program: &'static str,
     variable: Variable,
-    matrix: Matrix,
-    policy: Policy,
+    matrix: Matrix<'static>,
+    policy: Policy<'static>,
     /// What a CPU refusal in `main` says of the program, kept ready in the gate so that the
     /// refusal reads it in place: copying it would use vector moves (see `cpu/refuse.rs`).
     cpu_refusal: Refusal<'static>,
@@ -100,14 +100,14 @@ impl Gate {
 
     /// The gate with this support matrix.
     #[inline]
-    pub const fn with_matrix(self, matrix: Matrix) -> Gate {
+    pub const fn with_matrix(self, matrix: Matrix<'static>) -> Gate {
         Gate { matrix, ..self }
     }
 
     /// The gate with this policy, in place of etcd's policy and the build's
     /// [`Packager::FROM_BUILD`].
     #[inline]
-    pub const fn with_policy(self, policy: Policy) -> Gate {
+    pub const fn with_policy(self, policy: Policy<'static>) -> Gate {
         Gate { policy, ..self }
     }
 
@@ -137,13 +137,13 @@ impl Gate {
 
     /// The support matrix.
     #[inline]
-    pub const fn matrix(&self) -> &Matrix {
+    pub const fn matrix(&self) -> &Matrix<'static> {
         &self.matrix
     }
 
     /// The policy.
     #[inline]
-    pub const fn policy(&self) -> Policy {
+    pub const fn policy(&self) -> Policy<'static> {
         self.policy
     }
 

@@ -48,6 +48,7 @@ mod decision;
 mod echo;
 pub mod fleet;
 mod gate;
+mod maintainers;
 pub mod manifest;
 mod matrix;
 mod message;
@@ -61,6 +62,7 @@ pub use crate::cpu::{
 };
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;
+pub use crate::maintainers::{MaintainerNames, Maintainers};
 pub use crate::matrix::{Matrix, Row, Status};
 pub use crate::message::Message;
 pub use crate::names::{Arch, Os};

@@ -5,6 +5,7 @@
 
 use core::fmt::{self, Write as _};
 
+use crate::maintainers::{List, Maintainers};
 use crate::names::first_forbidden_character;
 use crate::{Arch, Os, Platform};
 
@@ -53,12 +54,7 @@ impl Status {
 /// The lowercase word messages use: `stable`, `experimental`, `unstable`.
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let word = match self {
-            Status::Stable => "stable",
-            Status::Experimental => "experimental",
-            Status::Unstable => "unstable",
-        };
-        f.write_str(word)
+        f.write_str(crate::names::policy::STATUSES[self.rank() as usize])
     }
 }
 
@@ -74,18 +70,23 @@ impl fmt::Display for Status {
 /// assert_eq!(ARM.status(), Status::Unstable);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Row {
+pub struct Row<'a> {
     platform: Platform,
     status: Status,
-    maintainers: &'static [&'static str],
-    note: Option<&'static str>,
+    maintainers: Maintainers<'a>,
+    note: Option<&'a str>,
 }
 
-impl Row {
+impl<'a> Row<'a> {
     /// A row with no maintainers and no note.
     #[inline]
-    pub const fn new(arch: Arch, os: Os, status: Status) -> Row {
-        Row { platform: Platform::new(arch, os), status, maintainers: &[], note: None }
+    pub const fn new(arch: Arch, os: Os, status: Status) -> Row<'a> {
+        Row {
+            platform: Platform::new(arch, os),
+            status,
+            maintainers: Maintainers(List::Names(&[])),
+            note: None,
+        }
     }
 
     /// The row with these maintainers.
@@ -95,7 +96,7 @@ impl Row {
     /// If a name holds a control character or a bidirectional override, as for
     /// [`Row::with_note`]. In a `const` this is a compile error.
     #[inline]
-    pub const fn maintained_by(self, maintainers: &'static [&'static str]) -> Row {
+    pub const fn maintained_by(self, maintainers: &'a [&'a str]) -> Row<'a> {
         let mut i = 0;
         while i < maintainers.len() {
             if first_forbidden_character(maintainers[i]).is_some() {
@@ -103,6 +104,13 @@ impl Row {
             }
             i += 1;
         }
+        Row { maintainers: Maintainers(List::Names(maintainers)), ..self }
+    }
+
+    /// The row with these maintainers, as a manifest's reader found them.
+    #[cfg(feature = "read")]
+    #[inline]
+    pub(crate) const fn with_maintainers(self, maintainers: Maintainers<'a>) -> Row<'a> {
         Row { maintainers, ..self }
     }
 
@@ -114,7 +122,7 @@ impl Row {
     /// which would let it forge lines of the refusal or reorder what the operator reads. In a
     /// `const` this is a compile error.
     #[inline]
-    pub const fn with_note(self, note: &'static str) -> Row {
+    pub const fn with_note(self, note: &'a str) -> Row<'a> {
         if first_forbidden_character(note).is_some() {
             panic!("a note must be one line, without control characters or bidirectional overrides");
         }
@@ -133,13 +141,13 @@ impl Row {
 
     /// Who maintains the platform, as the matrix names them.
     #[inline]
-    pub const fn maintainers(&self) -> &'static [&'static str] {
+    pub const fn maintainers(&self) -> Maintainers<'a> {
         self.maintainers
     }
 
     /// The note for operators on this platform, if any.
     #[inline]
-    pub const fn note(&self) -> Option<&'static str> {
+    pub const fn note(&self) -> Option<&'a str> {
         self.note
     }
 }
@@ -159,17 +167,18 @@ impl Row {
 /// assert_eq!(SUPPORT.status(Platform::new(Arch::Riscv64, Os::Linux)), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Matrix {
-    rows: &'static [Row],
+pub struct Matrix<'a> {
+    rows: &'a [Row<'a>],
 }
 
 /// etcd's note for its 32-bit rows.
-const ETCD_32_BIT_NOTE: &str = "etcd has known issues on 32-bit systems, caused by a bug in the Go runtime.";
+pub(crate) const ETCD_32_BIT_NOTE: &str =
+    "etcd has known issues on 32-bit systems, caused by a bug in the Go runtime.";
 
-impl Matrix {
+impl Matrix<'static> {
     /// etcd's support matrix, from its supported-platforms page: the default for
     /// `#[platform_gated]`. Its stable architectures are amd64 and ppc64le.
-    pub const ETCD: Matrix = Matrix::new(&[
+    pub const ETCD: Matrix<'static> = Matrix::new(&[
         Row::new(Arch::X86_64, Os::Darwin, Status::Experimental).maintained_by(&["etcd maintainers"]),
         Row::new(Arch::X86_64, Os::Linux, Status::Stable).maintained_by(&["etcd maintainers"]),
         Row::new(Arch::X86_64, Os::Windows, Status::Experimental),
@@ -179,14 +188,16 @@ impl Matrix {
         Row::new(Arch::Powerpc64le, Os::Linux, Status::Stable)
             .maintained_by(&["etcd maintainers", "@mkumatag"]),
     ]);
+}
 
+impl<'a> Matrix<'a> {
     /// A matrix of these rows.
     ///
     /// # Panics
     ///
     /// If two rows rate the same platform. In a `const` this is a compile error.
     #[inline]
-    pub const fn new(rows: &'static [Row]) -> Matrix {
+    pub const fn new(rows: &'a [Row<'a>]) -> Matrix<'a> {
         let mut i = 0;
         while i < rows.len() {
             let mut j = i + 1;
@@ -202,12 +213,12 @@ impl Matrix {
     }
 
     /// The rows, in the order they were given.
-    pub const fn rows(&self) -> &'static [Row] {
+    pub const fn rows(&self) -> &'a [Row<'a>] {
         self.rows
     }
 
     /// The row that rates `platform`, if the matrix lists it.
-    pub const fn row(&self, platform: Platform) -> Option<&'static Row> {
+    pub const fn row(&self, platform: Platform) -> Option<&'a Row<'a>> {
         let mut i = 0;
         while i < self.rows.len() {
             if self.rows[i].platform.is(platform) {
@@ -260,7 +271,7 @@ impl Matrix {
                 row.platform.arch.go_name(),
                 row.platform.os.proper_name(),
                 row.status.proper_name(),
-                &row.maintainers.join(", "),
+                &row.maintainers.iter().collect::<Vec<_>>().join(", "),
             ];
             for cell in cells {
                 out.push('|');
@@ -288,10 +299,10 @@ impl Matrix {
     }
 }
 
-impl Default for Matrix {
+impl Default for Matrix<'_> {
     /// etcd's matrix, [`Matrix::ETCD`].
     #[inline]
-    fn default() -> Matrix {
+    fn default() -> Self {
         Matrix::ETCD
     }
 }

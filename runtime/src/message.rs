@@ -72,7 +72,7 @@ pub struct Message<'a> {
 enum Kind<'a> {
     Refusal(&'a Reason<'a>),
     Overridden,
-    Vouched(&'a Packager),
+    Vouched(&'a Packager<'a>),
 }
 
 impl Message<'_> {

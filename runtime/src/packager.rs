@@ -29,18 +29,24 @@ use crate::names::{first_forbidden_character, first_unknown_architecture, list_n
 /// let _ = Packager::FROM_BUILD;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Packager {
-    name: &'static str,
-    architectures: &'static str,
+pub struct Packager<'a> {
+    name: &'a str,
+    /// Bit `i` for `Arch::ALL[i]`.
+    architectures: u64,
 }
 
-impl Packager {
+// Every architecture has a bit.
+const _: () = assert!(Arch::ALL.len() <= 64);
+
+impl Packager<'static> {
     /// The packager this crate was compiled with: `PLATFORM_GATE_PACKAGER` and
     /// `PLATFORM_GATE_PACKAGER_SUPPORTS`, or `None` where the list is not set. Every gate starts
     /// from it.
-    pub const FROM_BUILD: Option<Packager> =
+    pub const FROM_BUILD: Option<Packager<'static>> =
         from_build(option_env!("PLATFORM_GATE_PACKAGER"), option_env!("PLATFORM_GATE_PACKAGER_SUPPORTS"));
+}
 
+impl<'a> Packager<'a> {
     /// `name` supports the comma-separated `architectures` (Go or Rust spelling).
     ///
     /// # Panics
@@ -48,7 +54,7 @@ impl Packager {
     /// If the name is empty or holds a control character, or an item of the list names no
     /// architecture. In a `const` this is a compile error.
     #[inline]
-    pub const fn new(name: &'static str, architectures: &'static str) -> Packager {
+    pub const fn new(name: &'a str, architectures: &str) -> Packager<'a> {
         if name.trim_ascii().is_empty() || first_forbidden_character(name).is_some() {
             panic!("a packager's name must be one line of text, such as \"Alpine Linux\"");
         }
@@ -58,18 +64,41 @@ impl Packager {
                 Composed::new().push("a packager's list names `").push(unknown).push(UNKNOWN).as_str()
             );
         }
-        Packager { name, architectures }
+        let mut mask = 0;
+        let mut i = 0;
+        while i < Arch::ALL.len() {
+            if list_names(architectures, Arch::ALL[i]) {
+                mask |= 1 << i;
+            }
+            i += 1;
+        }
+        Packager { name, architectures: mask }
+    }
+
+    /// `name`, who supports the architectures of `mask`'s bits (bit `i` for `Arch::ALL[i]`): what
+    /// a manifest's reader checked.
+    #[cfg(feature = "read")]
+    #[inline]
+    pub(crate) const fn from_mask(name: &'a str, mask: u64) -> Packager<'a> {
+        Packager { name, architectures: mask }
     }
 
     /// Who packaged the build.
     #[inline]
-    pub const fn name(&self) -> &'static str {
+    pub const fn name(&self) -> &'a str {
         self.name
     }
 
     /// Whether the packager supports `arch`.
     pub const fn supports(&self, arch: Arch) -> bool {
-        list_names(self.architectures, arch)
+        let mut i = 0;
+        while i < Arch::ALL.len() {
+            if Arch::ALL[i].is(arch) {
+                return self.architectures & (1 << i) != 0;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// The architectures the packager supports, each once, in the order of the list.
@@ -83,7 +112,10 @@ const UNKNOWN: &str = "`, which is no architecture; use Go or Rust names, such a
 
 /// The packager the build environment names; its mistakes stop the build with what to fix.
 #[inline]
-const fn from_build(name: Option<&'static str>, architectures: Option<&'static str>) -> Option<Packager> {
+const fn from_build(
+    name: Option<&'static str>,
+    architectures: Option<&'static str>,
+) -> Option<Packager<'static>> {
     let Some(architectures) = architectures else {
         // A packager's name alone vouches for nothing: a distribution may set it for every build.
         return None;

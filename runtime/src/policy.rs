@@ -5,6 +5,7 @@
 
 use core::num::NonZeroU8;
 
+use crate::names::policy::{ALLOWS, CHECKS};
 use crate::{Matrix, Packager, Platform, Status};
 
 /// What the matrix is asked about.
@@ -30,6 +31,21 @@ pub enum Check {
     Platform,
 }
 
+impl Check {
+    /// The word the attribute takes for it, `check = "arch"` or `check = "platform"`, which the
+    /// command's JSON prints too.
+    ///
+    /// ```
+    /// use platform_gate::Check;
+    ///
+    /// assert_eq!((Check::Arch.name(), Check::Platform.name()), ("arch", "platform"));
+    /// ```
+    #[inline]
+    pub const fn name(self) -> &'static str {
+        CHECKS[self as usize]
+    }
+}
+
 /// The lowest status that starts without the override variable. There is no `Unstable`: on an
 /// unstable platform the operator opts in with the variable.
 ///
@@ -51,6 +67,21 @@ pub enum Allow {
     Experimental,
 }
 
+impl Allow {
+    /// The word the attribute takes for it, `allow = "stable"` or `allow = "experimental"`, which
+    /// the command's JSON prints too.
+    ///
+    /// ```
+    /// use platform_gate::Allow;
+    ///
+    /// assert_eq!((Allow::Stable.name(), Allow::Experimental.name()), ("stable", "experimental"));
+    /// ```
+    #[inline]
+    pub const fn name(self) -> &'static str {
+        ALLOWS[self as usize]
+    }
+}
+
 /// How a gate judges a platform: what it checks, what it allows, the exit code of a refusal, and
 /// the packager (if any) who supports the build beyond the matrix.
 ///
@@ -63,41 +94,43 @@ pub enum Allow {
 /// assert!(lenient.passes(&Matrix::ETCD, arm64_linux));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Policy {
+pub struct Policy<'a> {
     check: Check,
     allow: Allow,
     // Read in place by the CPU refusal, which must not copy the whole policy (see `cpu/refuse.rs`).
     pub(crate) exit_code: NonZeroU8,
-    packager: Option<Packager>,
+    packager: Option<Packager<'a>>,
 }
 
-impl Policy {
+impl Policy<'static> {
     /// etcd's policy: the architecture must be stable somewhere in the matrix; a refusal exits 1.
-    pub const DEFAULT: Policy =
+    pub const DEFAULT: Policy<'static> =
         Policy { check: Check::Arch, allow: Allow::Stable, exit_code: NonZeroU8::MIN, packager: None };
+}
 
+impl<'a> Policy<'a> {
     /// The policy with this check.
     #[inline]
-    pub const fn with_check(self, check: Check) -> Policy {
+    pub const fn with_check(self, check: Check) -> Policy<'a> {
         Policy { check, ..self }
     }
 
     /// The policy with this lowest status that starts by itself.
     #[inline]
-    pub const fn with_allow(self, allow: Allow) -> Policy {
+    pub const fn with_allow(self, allow: Allow) -> Policy<'a> {
         Policy { allow, ..self }
     }
 
     /// The policy with this exit code for a refusal.
     #[inline]
-    pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Policy {
+    pub const fn with_exit_code(self, exit_code: NonZeroU8) -> Policy<'a> {
         Policy { exit_code, ..self }
     }
 
     /// The policy with a packager who supports this build on further architectures (see
     /// [`Packager`]); gates start from [`Packager::FROM_BUILD`].
     #[inline]
-    pub const fn with_packager(self, packager: Option<Packager>) -> Policy {
+    pub const fn with_packager(self, packager: Option<Packager<'a>>) -> Policy<'a> {
         Policy { packager, ..self }
     }
 
@@ -120,13 +153,13 @@ impl Policy {
 
     /// The packager who supports this build beyond the matrix, if any.
     #[inline]
-    pub const fn packager(self) -> Option<Packager> {
+    pub const fn packager(self) -> Option<Packager<'a>> {
         self.packager
     }
 
     /// The status this policy judges `platform` by: its architecture's best status, or its own
     /// row's, depending on [`Check`]. `None` means unsupported.
-    pub const fn status_of(self, matrix: &Matrix, platform: Platform) -> Option<Status> {
+    pub const fn status_of(self, matrix: &Matrix<'_>, platform: Platform) -> Option<Status> {
         match self.check {
             Check::Arch => matrix.arch_status(platform.arch),
             Check::Platform => matrix.status(platform),
@@ -146,14 +179,14 @@ impl Policy {
     }
 
     /// Whether `platform` starts by itself under this policy, with no variable read.
-    pub const fn passes(self, matrix: &Matrix, platform: Platform) -> bool {
+    pub const fn passes(self, matrix: &Matrix<'_>, platform: Platform) -> bool {
         self.admits(self.status_of(matrix, platform))
     }
 }
 
-impl Default for Policy {
+impl Default for Policy<'_> {
     /// [`Policy::DEFAULT`], etcd's.
-    fn default() -> Policy {
+    fn default() -> Self {
         Policy::DEFAULT
     }
 }

@@ -28,7 +28,7 @@ pub struct Schedule {
     starting: Vec<(Arch, Option<Os>)>,
 }
 
-impl Matrix {
+impl Matrix<'_> {
     /// The platforms where a gate with `policy` starts without the override variable, in the
     /// matrix's order: under [`Check::Arch`] each admitted architecture on any OS, under
     /// [`Check::Platform`] each admitted (architecture, OS) row; and the policy's packager's

@@ -21,11 +21,13 @@ use crate::{CANNOT_TELL, manifests, pick};
 
 /// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
 /// file that holds several.
-fn pod_manifests(args: &ArgMatches) -> Result<Vec<Manifest>, String> {
+fn pod_manifests<'a>(args: &ArgMatches, storages: &'a mut Vec<Vec<u8>>) -> Result<Vec<Manifest<'a>>, String> {
     let wanted = args.get_one::<String>("program");
+    let paths: Vec<&PathBuf> = args.get_many::<PathBuf>("FILE").expect("required").collect();
+    storages.resize(paths.len(), Vec::new());
     let mut all = Vec::new();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
-        let found = manifests(path)?;
+    for (path, storage) in paths.into_iter().zip(storages) {
+        let found = manifests(path, storage)?;
         if found.len() == 1 {
             all.extend(found);
         } else {
@@ -43,7 +45,8 @@ fn cpu_labels(args: &ArgMatches) -> CpuLabels {
 }
 
 pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
-    let manifests = pod_manifests(args)?;
+    let mut storages = Vec::new();
+    let manifests = pod_manifests(args, &mut storages)?;
     let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
     let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
     let mut stderr = std::io::stderr().lock();
@@ -62,7 +65,8 @@ pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
 pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
     use std::io::Read as _;
 
-    let manifests = pod_manifests(args)?;
+    let mut storages = Vec::new();
+    let manifests = pod_manifests(args, &mut storages)?;
     let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
     let path = args.get_one::<PathBuf>("NODELIST").expect("required");
     let mut bytes = Vec::new();

@@ -22,7 +22,7 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
     let mut status = ExitCode::SUCCESS;
     let mut found_any = false;
     let mut stdout = std::io::stdout().lock();
-    let mut print = |path: &Path, found: &[Manifest]| -> bool {
+    let mut print = |path: &Path, found: &[Manifest<'_>]| -> bool {
         for manifest in found {
             let text = if json {
                 let mut object = to_json(manifest);
@@ -37,6 +37,8 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
         }
         true
     };
+    // One buffer for the manifests of each file in turn: a walk of a whole tree holds one file's.
+    let mut storage = Vec::new();
     for path in args.get_many::<PathBuf>("FILE").expect("required") {
         if recursive && path.is_dir() {
             for entry in walkdir::WalkDir::new(path).follow_links(false) {
@@ -52,7 +54,8 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                match platform_gate_cli::read_file(entry.path()) {
+                storage.clear();
+                match platform_gate_cli::read_file(entry.path(), &mut storage) {
                     Ok(found) => {
                         found_any = true;
                         if !print(entry.path(), &found) {
@@ -68,7 +71,8 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
             }
             continue;
         }
-        match manifests(path) {
+        storage.clear();
+        match manifests(path, &mut storage) {
             Ok(found) => {
                 found_any = true;
                 if !print(path, &found) {
@@ -89,7 +93,7 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
 }
 
 /// The manifest as `docs/manifest.md`'s JSON table gives it.
-fn to_json(manifest: &Manifest) -> Value {
+fn to_json(manifest: &Manifest<'_>) -> Value {
     let policy = manifest.policy;
     let packager = policy.packager();
     let names = |features: Option<CpuFeatures>| -> Vec<&str> {
@@ -109,15 +113,15 @@ fn to_json(manifest: &Manifest) -> Value {
             "os_rust": manifest.platform.os.rust_name(),
         },
         "policy": {
-            "check": match policy.check() { platform_gate::Check::Arch => "arch", _ => "platform" },
-            "allow": match policy.allow() { platform_gate::Allow::Stable => "stable", _ => "experimental" },
+            "check": policy.check().name(),
+            "allow": policy.allow().name(),
             "exit_code": policy.exit_code().get(),
         },
-        "matrix": manifest.matrix.rows().iter().map(|row| json!({
+        "matrix": manifest.matrix().rows().iter().map(|row| json!({
             "arch": row.platform().arch.go_name(),
             "os": row.platform().os.go_name(),
             "status": row.status().to_string(),
-            "maintainers": row.maintainers(),
+            "maintainers": row.maintainers().iter().collect::<Vec<_>>(),
             "note": row.note(),
         })).collect::<Vec<_>>(),
         "cpu": {
@@ -134,9 +138,9 @@ fn to_json(manifest: &Manifest) -> Value {
 }
 
 /// The manifest for people.
-fn describe(path: &Path, manifest: &Manifest) -> String {
+fn describe(path: &Path, manifest: &Manifest<'_>) -> String {
     let policy = manifest.policy;
-    let version = manifest.crate_version.as_deref().map_or(String::new(), |version| format!(" {version}"));
+    let version = manifest.crate_version.map_or(String::new(), |version| format!(" {version}"));
     let cpu = match (manifest.cpu.assumed(), manifest.cpu.level) {
         (Some(assumed), level) if !assumed.is_empty() => {
             let names: Vec<&str> = assumed.names().collect();
@@ -158,7 +162,8 @@ fn describe(path: &Path, manifest: &Manifest) -> String {
         platform_gate::Allow::Stable => "stable",
         _ => "stable and experimental",
     };
-    let matrix: String = manifest.matrix.to_markdown().lines().map(|line| format!("    {line}\n")).collect();
+    let matrix: String =
+        manifest.matrix().to_markdown().lines().map(|line| format!("    {line}\n")).collect();
     format!(
         "{file}: {program}{version}, gated by platform-gate {gate} (manifest format {format} at byte {offset})\n\
          \x20 built for: {platform:#}\n\

@@ -24,7 +24,7 @@ use crate::{Arch, CpuFeatures, Matrix, NodeLabel, Os, Platform, Policy};
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -40,9 +40,9 @@ pub struct Binary<'a> {
     /// The platform it was built for.
     pub platform: Platform,
     /// Its support matrix.
-    pub matrix: &'a Matrix,
+    pub matrix: Matrix<'a>,
     /// Its policy.
-    pub policy: Policy,
+    pub policy: Policy<'a>,
     /// What it assumed of the CPU, which its gate checks; `None` where its architecture has no
     /// feature table.
     pub cpu: Option<CpuFeatures>,
@@ -58,7 +58,7 @@ pub struct Binary<'a> {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -85,7 +85,7 @@ pub enum CpuLabels {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -148,7 +148,7 @@ impl std::error::Error for PodError {}
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -178,7 +178,7 @@ pub struct Term {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -206,7 +206,7 @@ pub struct Placement {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -277,7 +277,7 @@ impl NodeVerdict {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -306,7 +306,7 @@ pub enum RefusedBy {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };
@@ -339,7 +339,7 @@ pub struct ProgramVerdict {
 ///     program: "etcd",
 ///     variable: "ETCD_UNSUPPORTED_ARCH",
 ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-///     matrix: &Matrix::ETCD,
+///     matrix: Matrix::ETCD,
 ///     policy: Policy::DEFAULT,
 ///     cpu: Some(CpuFeatures::x86_64_level(3)),
 /// };

@@ -82,7 +82,7 @@ impl<'a> Pod<'a> {
                     admitted = false;
                     continue;
                 };
-                let verdict = decide(binary.matrix, binary.policy, platform, binary.variable, None);
+                let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, None);
                 if let Verdict::Refused { .. } = verdict {
                     placement.notes.push(format!("{platform}: {program} refuses there without its variable"));
                     admitted = false;
@@ -208,7 +208,7 @@ impl<'a> Pod<'a> {
                 return verdict(NodeVerdict::Refuses, Some(RefusedBy::Cpu), missing, why);
             }
         }
-        let decision = decide(binary.matrix, binary.policy, platform, binary.variable, value);
+        let decision = decide(&binary.matrix, binary.policy, platform, binary.variable, value);
         let line = decision.message(program).map(|message| {
             let text = message.to_string();
             let first = text.lines().next().unwrap_or_default().to_string();

@@ -18,7 +18,7 @@ impl NodeJudgement {
     ///     program: "etcd",
     ///     variable: "ETCD_UNSUPPORTED_ARCH",
     ///     platform: Platform::new(Arch::X86_64, Os::Linux),
-    ///     matrix: &Matrix::ETCD,
+    ///     matrix: Matrix::ETCD,
     ///     policy: Policy::DEFAULT,
     ///     cpu: Some(CpuFeatures::x86_64_level(3)),
     /// };

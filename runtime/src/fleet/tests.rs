@@ -16,7 +16,7 @@ fn binary(arch: Arch, cpu: &[&str]) -> Binary<'static> {
         program: "kvd",
         variable: "KVD_UNSUPPORTED_ARCH",
         platform: Platform::new(arch, Os::Linux),
-        matrix: &KVD,
+        matrix: KVD,
         policy: Policy::DEFAULT,
         cpu: CpuFeatures::from_names(arch, cpu),
     }

@@ -300,6 +300,7 @@ mod arch;
 #[macro_use]
 pub(crate) mod cpu;
 mod os;
+pub(crate) mod policy;
 
 pub use self::arch::Arch;
 pub use self::os::Os;

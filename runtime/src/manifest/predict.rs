@@ -3,17 +3,36 @@
 // binary's gate runs them (the check before std starts, the CPU check in `main`, the platform
 // check), so the prediction is the binary's behaviour, not a copy of it.
 //
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md).
+// Zone: the command and the format, proved by `cargo test -p platform-gate --features read`,
+// `cargo test -p platform-gate-cli`, and `tests/cross` and `tests/cpu`, which check every
+// prediction against a real run (see CONTRIBUTING.md).
 
 use std::ffi::OsStr;
 
-use platform_gate::{CpuCheck, CpuFeatures, decide};
+use crate::{CpuCheck, CpuFeatures, decide};
 
-use crate::Manifest;
+use super::Manifest;
 
-/// What a binary would do when started.
+/// What a binary would do when started: [`Manifest::predict`]'s answer.
+///
+/// ```
+/// use std::ffi::OsStr;
+/// use platform_gate::manifest::{Manifest, RefusedBy, Start};
+///
+/// # let bytes = include_bytes!("../../tests/fixtures/etcd.manifest");
+/// let etcd = Manifest::parse(bytes, 0)?; // etcd's matrix, built for amd64 Linux
+/// let mut arm64 = etcd.clone();
+/// arm64.platform = platform_gate::Platform::new(platform_gate::Arch::Aarch64, platform_gate::Os::Linux);
+/// let start = Start { value: None, cpu: None, file_name: b"etcd" };
+/// assert_eq!(etcd.predict(&start).refusal, None);
+/// let refused = arm64.predict(&start);
+/// assert_eq!((refused.refusal, refused.refused_by), (Some(1), Some(RefusedBy::Platform)));
+/// assert!(refused.stderr.starts_with(b"error: etcd will not start on arm64 (aarch64) linux"));
+/// let overridden = arm64.predict(&Start { value: Some(OsStr::new("arm64")), ..start });
+/// assert_eq!(overridden.refusal, None);
+/// assert!(overridden.stderr.starts_with(b"warning: "));
+/// # Ok::<(), platform_gate::manifest::ReadError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prediction {
     /// Exactly what it would write to stderr before its own code runs: empty when it would start
@@ -25,7 +44,13 @@ pub struct Prediction {
     pub refused_by: Option<RefusedBy>,
 }
 
-/// Which check refuses.
+/// Which check refuses: see [`Prediction`]'s example.
+///
+/// ```
+/// use platform_gate::manifest::RefusedBy;
+///
+/// assert_ne!(RefusedBy::CpuBeforeStart, RefusedBy::CpuInMain);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefusedBy {
     /// The CPU check before std starts: the CPU lacks what every crate was compiled to assume.
@@ -37,7 +62,15 @@ pub enum RefusedBy {
     Platform,
 }
 
-/// The question: the variable's value and the CPU to judge.
+/// The question: the variable's value and the CPU to judge. See [`Prediction`]'s example.
+///
+/// ```
+/// use platform_gate::manifest::Start;
+///
+/// // Unset, on a CPU that has what the build assumed, started as `kvd`.
+/// let start = Start { value: None, cpu: None, file_name: b"kvd" };
+/// assert!(start.value.is_none());
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Start<'a> {
     /// The override variable's value in the environment it would start in; `None`: unset.
@@ -50,7 +83,7 @@ pub struct Start<'a> {
     pub file_name: &'a [u8],
 }
 
-impl Manifest {
+impl Manifest<'_> {
     /// What the binary would do if started as `start` says.
     ///
     /// # Panics
@@ -63,7 +96,7 @@ impl Manifest {
                 let check = CpuCheck::new(arch, before, present);
                 let refused = if self.names_itself_before_start() {
                     check
-                        .message(&self.program, &self.variable)
+                        .message(self.program, self.variable)
                         .map(|text| (text, self.policy.exit_code().get()))
                 } else {
                     let name = self
@@ -79,7 +112,7 @@ impl Manifest {
             }
             if let Some(in_main) = self.cpu.in_main.filter(|features| !features.is_empty()) {
                 let check = CpuCheck::new(arch, in_main, present);
-                if let Some(message) = check.message(&self.program, &self.variable) {
+                if let Some(message) = check.message(self.program, self.variable) {
                     return refusal(
                         message.into_bytes(),
                         self.policy.exit_code().get(),
@@ -88,13 +121,14 @@ impl Manifest {
                 }
             }
         }
-        let verdict = decide(&self.matrix, self.policy, self.platform, &self.variable, start.value);
+        let matrix = self.matrix();
+        let verdict = decide(&matrix, self.policy, self.platform, self.variable, start.value);
         let stderr = verdict
-            .message(&self.program)
+            .message(self.program)
             .map(|message| format!("{message}\n").into_bytes())
             .unwrap_or_default();
         match verdict {
-            platform_gate::Verdict::Refused { .. } => {
+            crate::Verdict::Refused { .. } => {
                 refusal(stderr, self.policy.exit_code().get(), RefusedBy::Platform)
             }
             _ => Prediction { stderr, refusal: None, refused_by: None },
@@ -102,7 +136,7 @@ impl Manifest {
     }
 }
 
-impl Manifest {
+impl Manifest<'_> {
     /// Whether a CPU refusal before std starts would name the program and its variable and exit
     /// with its exit code, as the check in `main` does: its system reads the manifest from the
     /// running image, and the file holds no other settings. Otherwise that refusal is generic: the

@@ -1,12 +1,16 @@
 //! The manifest every gated binary carries: its gate written out as bytes at compile time, so that
 //! supervisors, schedulers and packagers read the support policy from the binary instead of
-//! copying it by hand. The `platform-gate` command (crate `platform-gate-cli`) reads it, and so can
-//! any language: `docs/manifest.md` gives the layout in full.
+//! copying it by hand. `docs/manifest.md` specifies it for readers in any language.
 //!
 //! A manifest is found by scanning a file for [`MAGIC`], as Go's build information is: it survives
 //! stripping, needs no section of its own (naming one would take the unsafe `link_section`), and
 //! reads the same in ELF, PE, Mach-O and wasm files, and in files that embed other binaries. Every
-//! integer is little-endian; what follows the magic is checksummed with [`crc32`].
+//! integer is little-endian; what follows the magic is checksummed with CRC-32 (zlib's).
+//!
+//! Two halves, as cargo-auditable's: every gated build writes one, in `const`; tools read them back
+//! with the feature `read` (`Manifest::parse`, into the types the decision takes, borrowing the
+//! bytes), which a gated program's own build does not compile. The `platform-gate` command (crate
+//! `platform-gate-cli`) finds them in files and directory trees.
 //!
 //! ```
 //! use platform_gate::manifest::{FORMAT, MAGIC};
@@ -20,8 +24,21 @@
 // CONTRIBUTING.md). Also zone: the expansion and its budget: it runs or is compiled in every user's
 // build, proved by `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
+#[cfg(feature = "read")]
+mod predict;
+#[cfg(feature = "read")]
+mod read;
+#[cfg(all(test, feature = "read"))]
+mod read_tests;
+
+#[cfg(feature = "read")]
+pub use self::predict::{Prediction, RefusedBy, Start};
+#[cfg(feature = "read")]
+pub use self::read::{Cpu, Manifest, ReadError, announced_len};
+
 use crate::cpu::Rows;
 use crate::gate::Variable;
+use crate::maintainers::List;
 use crate::names::{DERIVED_SUFFIX, derived_variable_byte};
 use crate::{Allow, Arch, Check, Gate, Packager, Platform, Status};
 
@@ -58,6 +75,10 @@ pub const FORMAT: u8 = 1;
 
 /// The bytes before the body: the magic, the format version, and the body's length (a u32).
 pub const HEADER: usize = MAGIC.len() + 1 + 4;
+
+/// The longest body a manifest may have: a gate's is under 1 KiB, and the limit is what lets a reader
+/// of untrusted files bound what it reads for one manifest. The writer refuses to compile more.
+pub const MAX_BODY: usize = 1 << 20;
 
 /// What the manifest holds beyond the gate: computed in `main`'s crate by the attribute.
 #[derive(Clone, Copy, Debug)]
@@ -178,12 +199,20 @@ const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> 
         out.str(row.platform().arch.go_name());
         out.str(row.platform().os.go_name());
         out.byte(status_code(row.status()));
-        let maintainers = row.maintainers();
-        out.u16(maintainers.len());
-        let mut j = 0;
-        while j < maintainers.len() {
-            out.str(maintainers[j]);
-            j += 1;
+        match row.maintainers().0 {
+            List::Names(names) => {
+                out.u16(names.len());
+                let mut j = 0;
+                while j < names.len() {
+                    out.str(names[j]);
+                    j += 1;
+                }
+            }
+            // Read from a manifest: already as a manifest writes them.
+            List::Encoded { count, bytes } => {
+                out.u16(count);
+                out.bytes(bytes);
+            }
         }
         match row.note() {
             Some(note) => {
@@ -203,7 +232,7 @@ const fn encode<const N: usize>(mut out: Out<N>, gate: &Gate, build: &Build) -> 
     features(&mut out, build.in_main);
     // The length, then the checksum of all but the magic.
     let body = out.len - HEADER;
-    assert!(body <= u32::MAX as usize, "a manifest longer than 4 GiB");
+    assert!(body <= MAX_BODY, "a manifest's body is longer than 1 MiB");
     out.u32_at(HEADER - 4, body as u32);
     let crc = crc32(&out.bytes, MAGIC.len(), out.len);
     let end = out.len;
@@ -299,15 +328,9 @@ pub(crate) const fn status_code(status: Status) -> u8 {
 }
 
 /// The check written as `code`, if any: 0 `arch`, 1 `platform`.
-///
-/// ```
-/// use platform_gate::{Check, manifest::check_from_code};
-///
-/// assert_eq!(check_from_code(1), Some(Check::Platform));
-/// assert_eq!(check_from_code(2), None);
-/// ```
+#[cfg(feature = "read")]
 #[inline]
-pub const fn check_from_code(code: u8) -> Option<Check> {
+pub(crate) const fn check_from_code(code: u8) -> Option<Check> {
     match code {
         0 => Some(Check::Arch),
         1 => Some(Check::Platform),
@@ -316,15 +339,9 @@ pub const fn check_from_code(code: u8) -> Option<Check> {
 }
 
 /// The allow written as `code`, if any: 0 `stable`, 1 `experimental`.
-///
-/// ```
-/// use platform_gate::{Allow, manifest::allow_from_code};
-///
-/// assert_eq!(allow_from_code(0), Some(Allow::Stable));
-/// assert_eq!(allow_from_code(9), None);
-/// ```
+#[cfg(feature = "read")]
 #[inline]
-pub const fn allow_from_code(code: u8) -> Option<Allow> {
+pub(crate) const fn allow_from_code(code: u8) -> Option<Allow> {
     match code {
         0 => Some(Allow::Stable),
         1 => Some(Allow::Experimental),
@@ -333,15 +350,9 @@ pub const fn allow_from_code(code: u8) -> Option<Allow> {
 }
 
 /// The status written as `code`, if any: 0 unstable, 1 experimental, 2 stable.
-///
-/// ```
-/// use platform_gate::{Status, manifest::status_from_code};
-///
-/// assert_eq!(status_from_code(2), Some(Status::Stable));
-/// assert_eq!(status_from_code(3), None);
-/// ```
+#[cfg(feature = "read")]
 #[inline]
-pub const fn status_from_code(code: u8) -> Option<Status> {
+pub(crate) const fn status_from_code(code: u8) -> Option<Status> {
     match code {
         0 => Some(Status::Unstable),
         1 => Some(Status::Experimental),
@@ -352,15 +363,8 @@ pub const fn status_from_code(code: u8) -> Option<Status> {
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32` and Python's `zlib.crc32`) of
 /// `bytes[start..end]`.
-///
-/// ```
-/// use platform_gate::manifest::crc32;
-///
-/// assert_eq!(crc32(b"123456789", 0, 9), 0xcbf4_3926); // the standard check value
-/// assert_eq!(crc32(b"..123456789..", 2, 11), 0xcbf4_3926);
-/// ```
 #[inline]
-pub const fn crc32(bytes: &[u8], start: usize, end: usize) -> u32 {
+pub(crate) const fn crc32(bytes: &[u8], start: usize, end: usize) -> u32 {
     let mut crc = !0u32;
     let mut i = start;
     while i < end && i < bytes.len() {
@@ -423,31 +427,4 @@ cfg_split! {
             core::hint::black_box(address);
         }
     }
-}
-
-/// Whether a reader may take `name` as an override variable's name: what [`Gate::new`] accepts.
-///
-/// ```
-/// use platform_gate::manifest::is_portable_variable_name;
-///
-/// assert!(is_portable_variable_name("KVD_UNSUPPORTED_ARCH"));
-/// assert!(!is_portable_variable_name("KVD=1"));
-/// ```
-#[inline]
-pub const fn is_portable_variable_name(name: &str) -> bool {
-    crate::names::is_portable_variable_name(name)
-}
-
-/// Whether a reader may take `text` as a name, maintainer or note: one line, without control
-/// characters or bidirectional overrides, as [`crate::Row::with_note`] demands.
-///
-/// ```
-/// use platform_gate::manifest::is_one_line;
-///
-/// assert!(is_one_line("Needs 4 GiB of memory."));
-/// assert!(!is_one_line("first\nsecond"));
-/// ```
-#[inline]
-pub const fn is_one_line(text: &str) -> bool {
-    crate::names::first_forbidden_character(text).is_none()
 }
