@@ -170,6 +170,9 @@ mod tests {
         let encoded = Maintainers(List::Encoded { count: 3, bytes });
         assert_eq!(encoded.iter().collect::<Vec<_>>(), ["etcd maintainers", "", "@mkumatag"]);
         assert_eq!(encoded.iter().len(), 3);
+        assert!(!encoded.is_empty() && !names.is_empty());
+        assert!(Maintainers(List::Encoded { count: 0, bytes: b"" }).is_empty());
+        assert!(Maintainers(List::Names(&[])).is_empty());
         assert_eq!(encoded, names);
         assert_eq!(hash(&encoded), hash(&names));
         assert_eq!(format!("{encoded:?}"), r#"["etcd maintainers", "", "@mkumatag"]"#);

@@ -154,11 +154,14 @@ impl<const N: usize> Out<N> {
     /// Writes `value` as a u32 at `at`, which was reserved.
     #[inline]
     const fn u32_at(&mut self, at: usize, value: u32) {
+        // Measuring keeps nothing; writing, the `N` bytes hold the reserved place.
+        if N == 0 {
+            return;
+        }
+        let bytes = value.to_le_bytes();
         let mut i = 0;
         while i < 4 {
-            if at + i < N {
-                self.bytes[at + i] = (value >> (8 * i)) as u8;
-            }
+            self.bytes[at + i] = bytes[i];
             i += 1;
         }
     }

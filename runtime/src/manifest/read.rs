@@ -454,9 +454,9 @@ impl<'a> Body<'a> {
             reads_own_manifest: flags & 2 != 0,
             alone_in_file: true,
         };
+        // x86-64 has a feature table, so `assumed` is `Some` there.
         let expected = match (arch, cpu.assumed()) {
             (Arch::X86_64, Some(assumed)) => assumed.level(),
-            (Arch::X86_64, None) => 1,
             _ => 0,
         };
         if level != expected {

@@ -566,6 +566,52 @@ fn mutated_manifests_never_panic_and_a_broken_one_is_never_read() {
 }
 
 #[test]
+fn the_const_writer_and_the_measure_agree_with_the_tests_writer() {
+    // What `#[platform_gated]` calls: `len`, then `write` into exactly that many bytes.
+    const GATE: Gate = Gate::new("kvd", "KVD_UNSUPPORTED_ARCH").with_matrix(Matrix::new(&[Row::new(
+        Arch::Aarch64,
+        crate::Os::Linux,
+        crate::Status::Stable,
+    )
+    .with_note(LONG_NOTE)]));
+    const BUILD: Build =
+        Build { crate_version: Some("1.0.0"), before_start: Rows::EMPTY, in_main: Rows::EMPTY };
+    const LEN: usize = len(&GATE, &BUILD);
+    const BYTES: [u8; LEN] = write(&GATE, &BUILD);
+    assert_eq!(BYTES[..], to_vec(&GATE, &BUILD)[..]);
+    assert_eq!(write::<LEN>(&GATE, &BUILD), BYTES, "the same at run time");
+    // A string over 255 bytes: its length's high byte.
+    let manifest = Manifest::parse(&BYTES, 0).unwrap();
+    assert_eq!(manifest.matrix().rows()[0].note(), Some(LONG_NOTE));
+    let at = BYTES.windows(LONG_NOTE.len()).position(|window| window == LONG_NOTE.as_bytes()).unwrap();
+    assert_eq!(BYTES[at - 2..at], (LONG_NOTE.len() as u16).to_le_bytes());
+}
+
+const LONG_NOTE: &str = "Boards with 512 MiB of memory cannot hold a full index, and swap makes every \
+    compaction take minutes; run it on 2 GiB or more, with the index on local storage, and expect a \
+    restart to take as long as the last compaction did. This note is long on purpose: over 255 bytes.";
+
+#[test]
+fn the_cpu_flags_and_an_architecture_without_a_feature_table_read_back() {
+    for flags in 0..4 {
+        let cpu = Manifest::parse(&Fields { flags, ..Fields::kvd() }.encode(), 0).unwrap().cpu;
+        assert_eq!(
+            (cpu.names_program_file, cpu.reads_own_manifest),
+            (flags & 1 == 1, flags & 2 == 2),
+            "{flags}"
+        );
+    }
+    let s390x = Fields { platform: ["s390x", "s390x", "linux", "linux"], level: 0, ..Fields::kvd() };
+    let cpu = Manifest::parse(&s390x.encode(), 0).unwrap().cpu;
+    assert_eq!((cpu.before_start, cpu.in_main, cpu.assumed(), cpu.level), (None, None, None, 0));
+    let with_features = Fields { before_start: vec!["vector"], ..s390x.clone() };
+    assert_eq!(with_features.malformed(), "CPU features for s390x, which has no feature table");
+    let unknown =
+        Fields { platform: ["arm64", "aarch64", "linux", "linux"], level: 0, in_main: vec!["avx2"], ..s390x };
+    assert_eq!(unknown.malformed(), "a CPU feature this reader does not know for arm64: avx2");
+}
+
+#[test]
 fn codes_read_back_as_they_are_written() {
     for check in [Check::Arch, Check::Platform] {
         assert_eq!(check_from_code(check_code(check)), Some(check));
