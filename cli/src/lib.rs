@@ -8,7 +8,7 @@
 //! use platform_gate::{CpuFeatures, Platform};
 //! use platform_gate_cli::{Start, read_file};
 //!
-//! // The manifests borrow `storage`: drop them and clear it, and their memory is back.
+//! // The manifests borrow `storage`, which the next `read_file` reuses: their memory is its.
 //! let mut storage = Vec::new();
 //! let manifests = read_file("/usr/bin/kvd".as_ref(), &mut storage)?;
 //! let kvd = &manifests[0];

@@ -88,15 +88,14 @@ impl From<std::io::Error> for FileError {
     }
 }
 
-/// [`read`] of the file at `path`, read a piece at a time: the manifests' bytes are kept in `storage`,
-/// which the manifests borrow, and nothing else of the file stays in memory, so a file of any size
-/// is read at about the speed of the disk or the page cache. Clear `storage` (or reuse it for the
-/// next file) once the manifests are dropped, and its memory is the only memory they held.
+/// [`read`] of the file at `path`, read a piece at a time: the manifests' bytes are kept in `storage`
+/// (whatever it held before is dropped), which the manifests borrow, and nothing else of the file
+/// stays in memory, so a file of any size is read at about the speed of the disk or the page cache.
+/// Reuse `storage` for the next file: its memory is the only memory the manifests held.
 ///
 /// ```no_run
 /// let mut storage = Vec::new();
 /// for path in ["/usr/bin/kvd", "/usr/bin/etcd"] {
-///     storage.clear();
 ///     let manifests = platform_gate_cli::read_file(path.as_ref(), &mut storage)?;
 ///     println!("{path}: {}", manifests[0].program);
 /// }
@@ -107,6 +106,10 @@ pub fn read_file<'a>(
     storage: &'a mut Vec<u8>,
 ) -> Result<Vec<Manifest<'a>>, FileError> {
     use std::io::{Read, Seek, SeekFrom};
+
+    // The manifests of an earlier file cannot borrow it any more: a caller that reuses one buffer
+    // for every file holds one file's manifests, not all of them.
+    storage.clear();
 
     // Looked at before it is opened, since opening a FIFO blocks; and the opened file again, in case
     // the path was swapped in between.
@@ -135,7 +138,9 @@ pub fn read_file<'a>(
     drop(buffer);
     let file_len = start + carried as u64;
     // Each manifest's bytes, where `storage` holds them: the header, then as much of the body and
-    // checksum as it announces and the file holds, checked before the next is read.
+    // checksum as it announces and the file holds, checked before the next is read (so a file of
+    // invalid manifests stops at the first instead of filling `storage`), then parsed again, once
+    // `storage` is done growing, for the manifests that borrow it.
     let mut found: Vec<(usize, core::ops::Range<usize>)> = Vec::with_capacity(offsets.len());
     for offset in offsets {
         let at = storage.len();

@@ -56,10 +56,15 @@ fn kv_maintained_by(name: &[u8; 13]) -> Vec<u8> {
     let at =
         bytes.windows(13).position(|window| window == b"@storage-team").expect("the fixture's maintainer");
     bytes[at..at + 13].copy_from_slice(name);
+    reseal(&mut bytes);
+    bytes
+}
+
+/// Makes the checksum of the manifest `bytes` anew, after a change of the same length.
+fn reseal(bytes: &mut [u8]) {
     let end = bytes.len() - 4;
     let crc = crc32(&bytes[15..end]);
     bytes[end..].copy_from_slice(&crc.to_le_bytes());
-    bytes
 }
 
 fn name(i: usize) -> [u8; 13] {
@@ -77,9 +82,7 @@ fn reading_returns_its_memory_and_a_file_is_read_in_pieces() {
     let before = LIVE.load(Relaxed);
     for i in 0..MANIFESTS {
         bytes[at..at + 13].copy_from_slice(&name(i));
-        let end = bytes.len() - 4;
-        let crc = crc32(&bytes[15..end]);
-        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        reseal(&mut bytes);
         let manifests = platform_gate_cli::read(&bytes).expect("a manifest");
         let maintainer = manifests[0].matrix().rows()[0].maintainers().iter().next().unwrap();
         assert_eq!(maintainer.as_bytes(), name(i), "the manifest read is the one written");
@@ -97,9 +100,10 @@ fn reading_returns_its_memory_and_a_file_is_read_in_pieces() {
     let before = LIVE.load(Relaxed);
     for i in 0..1_000 {
         std::fs::write(&path, kv_maintained_by(&name(i))).unwrap();
-        storage.clear();
         let manifests = platform_gate_cli::read_file(&path, &mut storage).expect("a manifest");
         assert_eq!(manifests[0].program, "kvd");
+        drop(manifests);
+        assert_eq!(storage.len(), KV_MANIFEST.len(), "the buffer holds this file's manifest alone");
     }
     let held = storage.capacity();
     drop(storage);
@@ -132,7 +136,6 @@ fn reading_returns_its_memory_and_a_file_is_read_in_pieces() {
     file.extend(vec![0x11; 8 << 20]);
     std::fs::write(&path, &file).unwrap();
     drop(file);
-    storage.clear();
     let before = LIVE.load(Relaxed);
     PEAK.store(before, Relaxed);
     let error = platform_gate_cli::read_file(&path, &mut storage).unwrap_err();

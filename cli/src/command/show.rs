@@ -54,7 +54,6 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                storage.clear();
                 match platform_gate_cli::read_file(entry.path(), &mut storage) {
                     Ok(found) => {
                         found_any = true;
@@ -71,7 +70,6 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
             }
             continue;
         }
-        storage.clear();
         match manifests(path, &mut storage) {
             Ok(found) => {
                 found_any = true;
