@@ -68,15 +68,15 @@ impl<'a> Packager<'a> {
         let mut i = 0;
         while i < Arch::ALL.len() {
             if list_names(architectures, Arch::ALL[i]) {
-                mask |= 1 << i;
+                mask |= arch_bit(Arch::ALL[i]);
             }
             i += 1;
         }
         Packager { name, architectures: mask }
     }
 
-    /// `name`, who supports the architectures of `mask`'s bits (bit `i` for `Arch::ALL[i]`): what
-    /// a manifest's reader checked.
+    /// `name`, who supports the architectures of `mask`'s bits ([`arch_bit`]'s): what a manifest's
+    /// reader checked.
     #[cfg(feature = "read")]
     #[inline]
     pub(crate) const fn from_mask(name: &'a str, mask: u64) -> Packager<'a> {
@@ -91,14 +91,7 @@ impl<'a> Packager<'a> {
 
     /// Whether the packager supports `arch`.
     pub const fn supports(&self, arch: Arch) -> bool {
-        let mut i = 0;
-        while i < Arch::ALL.len() {
-            if Arch::ALL[i].is(arch) {
-                return self.architectures & (1 << i) != 0;
-            }
-            i += 1;
-        }
-        false
+        self.architectures & arch_bit(arch) != 0
     }
 
     /// The architectures the packager supports, each once, in the order of the list.
@@ -106,6 +99,20 @@ impl<'a> Packager<'a> {
     pub fn architectures(&self) -> Vec<Arch> {
         Arch::ALL.iter().copied().filter(|&arch| self.supports(arch)).collect()
     }
+}
+
+/// `arch`'s bit in a packager's set: bit `i` for `Arch::ALL[i]`, none for an architecture outside
+/// the table.
+#[inline]
+pub(crate) const fn arch_bit(arch: Arch) -> u64 {
+    let mut i = 0;
+    while i < Arch::ALL.len() {
+        if Arch::ALL[i].is(arch) {
+            return 1 << i;
+        }
+        i += 1;
+    }
+    0
 }
 
 const UNKNOWN: &str = "`, which is no architecture; use Go or Rust names, such as loong64 or riscv64";

@@ -231,7 +231,5 @@ impl<'a> Pod<'a> {
 /// The platform `arch` and `os` name in Go's spelling, exactly, as Kubernetes labels them.
 #[inline]
 fn go_platform(arch: &str, os: &str) -> Option<Platform> {
-    let arch = Arch::from_name(arch).filter(|named| named.go_name() == arch)?;
-    let os = Os::from_name(os).filter(|named| named.go_name() == os)?;
-    Some(Platform::new(arch, os))
+    Some(Platform::new(Arch::from_go_name(arch)?, Os::from_go_name(os)?))
 }

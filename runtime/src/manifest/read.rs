@@ -22,6 +22,7 @@ use super::{
 use crate::fleet::Binary;
 use crate::maintainers::{List, Maintainers};
 use crate::names::{first_forbidden_character, is_portable_variable_name};
+use crate::packager::arch_bit;
 use crate::{Arch, CpuFeatures, Matrix, Os, Packager, Platform, Policy, Row};
 
 /// One gate's manifest, read from a binary's bytes, which its strings borrow.
@@ -223,11 +224,9 @@ impl<'a> Manifest<'a> {
         let Some(len) = announced_len(bytes) else {
             return Err(ReadError::Truncated { offset });
         };
-        if len - HEADER - 4 > MAX_BODY {
-            return Err(malformed(format!(
-                "its body of {} bytes is longer than a manifest's may be",
-                len - HEADER - 4
-            )));
+        let body = len - HEADER - 4;
+        if body > MAX_BODY {
+            return Err(malformed(format!("its body of {body} bytes is longer than a manifest's may be")));
         }
         let end = len - 4;
         let Some(crc) = bytes.get(end..).and_then(|rest| rest.first_chunk::<4>()) else {
@@ -383,7 +382,7 @@ impl<'a> Body<'a> {
         let mut mask = 0u64;
         let count = self.list("the packager's architectures", |arch| {
             let arch = go_arch(arch)?;
-            mask |= Arch::ALL.iter().position(|&known| known == arch).map_or(0, |bit| 1 << bit);
+            mask |= arch_bit(arch);
             Ok(())
         })?;
         if name.is_empty() {
@@ -468,26 +467,14 @@ impl<'a> Body<'a> {
 
 /// An architecture in Go's spelling, as a manifest writes it.
 fn go_arch(name: &str) -> Result<Arch, String> {
-    go_spelling(name, "architecture", Arch::from_name, Arch::go_name)
+    Arch::from_go_name(name).ok_or_else(|| unknown(name, "architecture"))
 }
 
 /// An OS in Go's spelling, as a manifest writes it.
 fn go_os(name: &str) -> Result<Os, String> {
-    go_spelling(name, "OS", Os::from_name, Os::go_name)
+    Os::from_go_name(name).ok_or_else(|| unknown(name, "OS"))
 }
 
-/// What `name` names, if it is that thing's Go spelling exactly.
-fn go_spelling<T: Copy>(
-    name: &str,
-    what: &str,
-    from_name: fn(&str) -> Option<T>,
-    go_name: fn(T) -> &'static str,
-) -> Result<T, String> {
-    match from_name(name) {
-        Some(named) if go_name(named) == name => Ok(named),
-        _ => Err(format!(
-            "{name:?} is no {what} this reader (platform-gate {}) knows",
-            env!("CARGO_PKG_VERSION")
-        )),
-    }
+fn unknown(name: &str, what: &str) -> String {
+    format!("{name:?} is no {what} this reader (platform-gate {}) knows", env!("CARGO_PKG_VERSION"))
 }

@@ -260,6 +260,14 @@ macro_rules! name_table {
                 None
             }
 
+            /// What `name` spells if it is exactly a Go spelling, as Kubernetes labels and manifests
+            /// write them: not another case, not the Rust spelling, not an alias.
+            #[allow(dead_code)] // The macro crate compiles this table too, and takes any spelling.
+            #[inline]
+            pub(crate) fn from_go_name(name: &str) -> Option<$Enum> {
+                $Enum::ALL.iter().copied().find(|named| named.go_name() == name)
+            }
+
             /// `==` for `const` code: the same when the Go spellings are.
             #[inline]
             pub const fn is(self, other: $Enum) -> bool {
