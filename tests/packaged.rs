@@ -1,4 +1,4 @@
-//! The crates as a registry serves them. `cargo package` builds and verifies both `.crate` files;
+//! The crates as a registry serves them. `cargo package` builds and verifies every `.crate` file;
 //! a new crate outside the repository is built against the unpacked files alone (its manifest and
 //! quick-start `main` are taken from README.md, word for word) and run; and a gated `main` is
 //! compiled by plain `rustc`, as Bazel or Buck would, without Cargo's environment.
@@ -14,7 +14,8 @@ use platform_gate::{Arch, Matrix, Os, Platform, Policy};
 
 /// What one `cargo package` and one downstream build leave behind, shared by the tests below.
 struct Downstream {
-    /// The unpacked `.crate` files: `platform-gate-0.1.0/`, `platform-gate-macros-0.1.0/`.
+    /// The unpacked `.crate` files: `platform-gate-0.2.0/`, `platform-gate-macros-0.2.0/`,
+    /// `platform-gate-fleet-0.2.0/`.
     unpacked: PathBuf,
     /// The downstream crate's target directory.
     target: PathBuf,
@@ -80,7 +81,7 @@ fn downstream() -> &'static Downstream {
         );
         let unpacked = root.join("unpacked");
         fs::create_dir_all(&unpacked).expect("mkdir");
-        for name in ["platform-gate", "platform-gate-macros"] {
+        for name in ["platform-gate", "platform-gate-macros", "platform-gate-fleet"] {
             let file = package_target.join(format!("package/{name}-{VERSION}.crate"));
             succeeded(
                 "tar",
@@ -144,7 +145,7 @@ fn forget_earlier_packages(package_target: &Path) {
         if !registry.file_name().to_string_lossy().starts_with('-') {
             continue;
         }
-        for name in ["platform-gate", "platform-gate-macros"] {
+        for name in ["platform-gate", "platform-gate-macros", "platform-gate-fleet"] {
             let _ = fs::remove_dir_all(registry.path().join(format!("{name}-{VERSION}")));
         }
     }
@@ -215,9 +216,15 @@ fn the_packages_carry_what_users_need_and_no_more() {
     let unpacked = &downstream().unpacked;
     let runtime = unpacked.join(format!("platform-gate-{VERSION}"));
     let macros = unpacked.join(format!("platform-gate-macros-{VERSION}"));
-    for (dir, needed) in [
-        (&runtime, &["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"][..]),
-        (&macros, &["LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"][..]),
+    let fleet = unpacked.join(format!("platform-gate-fleet-{VERSION}"));
+    for (dir, needed, documentation) in [
+        (
+            &runtime,
+            &["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"][..],
+            "platform-gate",
+        ),
+        (&macros, &["LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"][..], "platform-gate"),
+        (&fleet, &["LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"][..], "platform-gate-fleet"),
     ] {
         for file in needed {
             assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
@@ -229,7 +236,7 @@ fn the_packages_carry_what_users_need_and_no_more() {
         for field in [
             "rust-version = \"1.85\"",
             "license = \"MIT OR Apache-2.0\"",
-            "documentation = \"https://docs.rs/platform-gate\"",
+            &format!("documentation = \"https://docs.rs/{documentation}\""),
             "keywords = [",
             "categories = [",
         ] {
@@ -238,6 +245,12 @@ fn the_packages_carry_what_users_need_and_no_more() {
     }
     let runtime_manifest = fs::read_to_string(runtime.join("Cargo.toml")).expect("Cargo.toml");
     assert!(runtime_manifest.contains("readme = \"README.md\""));
+    // What every gated program compiles depends on its macros alone: the fleet's crates stay out.
+    let dependencies: Vec<&str> = runtime_manifest
+        .lines()
+        .filter_map(|line| line.strip_prefix("[dependencies.")?.strip_suffix(']'))
+        .collect();
+    assert_eq!(dependencies, ["platform-gate-macros"], "the runtime's dependencies");
     let macros_manifest = fs::read_to_string(macros.join("Cargo.toml")).expect("Cargo.toml");
     assert!(macros_manifest.contains("depend on platform-gate"), "the description sends users on");
 

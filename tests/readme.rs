@@ -6,8 +6,8 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use platform_gate::fleet::{Binary, CpuLabels, Node, Pod};
 use platform_gate::{Arch, CpuCheck, CpuFeatures, Matrix, Os, Platform, Policy, decide, matrix};
+use platform_gate_fleet::{Binary, CpuLabels, Node, Pod, Schedule};
 
 /// kvd's matrix in the README's fleet section.
 const KVD: Matrix = matrix! {
@@ -25,7 +25,8 @@ fn fleet() -> (String, String) {
         platform: Platform::new(arch, Os::Linux),
         matrix: KVD,
         policy: Policy::DEFAULT,
-        cpu: Some(cpu),
+        before_start: Some(cpu),
+        in_main: CpuFeatures::none(arch),
     };
     let lse = CpuFeatures::from_names(Arch::Aarch64, &["lse"]).unwrap();
     let pod = Pod::new(vec![
@@ -182,11 +183,10 @@ fn blocks() -> Vec<(&'static str, &'static str, String)> {
         operator.push('\n');
     }
     let operator = format!("```console\n{}```\n", operator.trim_end().to_owned() + "\n");
-    let affinity = Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).expect("etcd has stable platforms");
-    let buildx = format!(
-        "```sh\ndocker buildx build --platform {} -t my-server .\n```\n",
-        Matrix::ETCD.docker_platforms(Policy::DEFAULT)
-    );
+    let etcd = Schedule::of(&Matrix::ETCD, Policy::DEFAULT);
+    let affinity = etcd.kubernetes_node_affinity().expect("etcd has stable platforms");
+    let buildx =
+        format!("```sh\ndocker buildx build --platform {} -t my-server .\n```\n", etcd.docker_platforms());
     let v3_on_v2 = CpuCheck::new(Arch::X86_64, CpuFeatures::x86_64_level(3), CpuFeatures::x86_64_level(2));
     let cpu_refusal = v3_on_v2.message("kvd", "KVD_UNSUPPORTED_ARCH").expect("v2 lacks v3");
     let mut unchecked = String::from("| family | feature | why it is not checked |\n|---|---|---|\n");

@@ -1,8 +1,8 @@
 //! Reads the manifest that every `#[platform_gated]` binary carries, and answers what the
 //! `platform-gate` command answers, in-process: what a binary declares (program, variable,
 //! policy, matrix, the platform and CPU it was built for), what it would do if started here
-//! (the exact bytes it would write to stderr and its exit code), and where a set of binaries all
-//! start, as a Kubernetes node affinity or a `docker buildx --platform` list.
+//! (the exact bytes it would write to stderr and its exit code). Where a set of binaries starts, as
+//! a Kubernetes node affinity or a `docker buildx --platform` list, is `platform-gate-fleet`'s.
 //!
 //! ```no_run
 //! use platform_gate::{CpuFeatures, Platform};
@@ -29,12 +29,7 @@
 //! `read`): this crate finds manifests in files and directories and answers as the command does.
 //!
 //! Depend on it with `default-features = false` to leave out the command's own dependencies.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md).
 
-mod fleet;
 mod read;
 
 // The Rust examples of the command's documentation page, run as doctests of this crate.
@@ -42,20 +37,5 @@ mod read;
 #[doc = include_str!("../../docs/command.md")]
 struct CommandPage;
 
-pub use crate::fleet::pod;
-#[cfg(feature = "command")]
-pub use crate::fleet::{ListedNode, read_node_list};
 pub use crate::read::{FileError, read, read_file};
 pub use platform_gate::manifest::{Cpu, Manifest, Prediction, ReadError, RefusedBy, Start};
-
-use platform_gate::Schedule;
-
-/// The platforms where every one of `manifests` starts without its override variable; `None`
-/// for no manifests. Render it with [`Schedule::kubernetes_node_affinity`] or
-/// [`Schedule::docker_platforms`]: for one manifest, that is the binary's own rendering.
-pub fn schedule<'a>(manifests: impl IntoIterator<Item = &'a Manifest<'a>>) -> Option<Schedule> {
-    manifests
-        .into_iter()
-        .map(|manifest| manifest.matrix().schedule(manifest.policy))
-        .reduce(|all, next| all.intersection(&next))
-}

@@ -1,10 +1,6 @@
 //! `platform-gate`: reads the support manifest of `#[platform_gated]` binaries without running
 //! them. `platform-gate --help` lists the subcommands; `docs/command.md`
 //! shows them at work.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md).
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
@@ -14,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use platform_gate::{CpuFeatures, Platform};
 use platform_gate_cli::{Manifest, Prediction, RefusedBy, Start};
+use platform_gate_fleet::Schedule;
 
 #[path = "command/fleet.rs"]
 mod fleet;
@@ -147,7 +144,7 @@ fn main() -> ExitCode {
         Some(("check", args)) => check(args),
         Some(("kubernetes", args)) => fleet::kubernetes(args),
         Some(("nodes", args)) => fleet::nodes(args),
-        Some(("docker", args)) => schedule(args, platform_gate::Schedule::docker_platforms),
+        Some(("docker", args)) => schedule(args, Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
             let shell = *args.get_one::<clap_complete::Shell>("SHELL").expect("required");
@@ -278,17 +275,14 @@ fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) 
     }
 }
 
-fn schedule(
-    args: &ArgMatches,
-    render: impl Fn(&platform_gate::Schedule) -> String,
-) -> Result<ExitCode, String> {
+fn schedule(args: &ArgMatches, render: impl Fn(&Schedule) -> String) -> Result<ExitCode, String> {
     let paths: Vec<&PathBuf> = args.get_many::<PathBuf>("FILE").expect("required").collect();
     let mut storages = vec![Vec::new(); paths.len()];
     let mut all = Vec::new();
     for (path, storage) in paths.into_iter().zip(&mut storages) {
         all.push(one_manifest(path, args, storage)?);
     }
-    let schedule = platform_gate_cli::schedule(&all).expect("at least one file");
+    let schedule = Schedule::of_all(&all).expect("at least one file");
     if schedule.is_empty() {
         let _ = writeln!(
             std::io::stderr(),

@@ -8,16 +8,10 @@
 //   checked before the next is read, so an invalid one ends the read at once;
 // - every manifest returned borrows the caller's buffer, which gets all of that memory back when
 //   it is dropped or cleared.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md).
 
 use core::fmt;
 
-use platform_gate::manifest::{
-    HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC, MAX_BODY, Manifest, ReadError, announced_len,
-};
+use platform_gate::manifest::{HEADER, MAGIC, MAX_BODY, Manifest, ReadError, announced_len, magic};
 
 /// Every manifest in `bytes`, in the order they appear: one for a gated binary, several for a file
 /// that embeds gated binaries. An error if there is none, or if any is not a valid manifest: a
@@ -31,28 +25,7 @@ use platform_gate::manifest::{
 /// ```
 pub fn read(bytes: &[u8]) -> Result<Vec<Manifest<'_>>, ReadError> {
     let finder = magic_finder();
-    let manifests = finder
-        .find_iter(bytes)
-        .map(|offset| Manifest::parse(&bytes[offset..], offset))
-        .collect::<Result<Vec<_>, _>>()?;
-    if manifests.is_empty() {
-        return Err(ReadError::NoManifest);
-    }
-    Ok(with_file(manifests))
-}
-
-/// `manifests`, all of one file, each told whether the others agree with it.
-fn with_file<'a>(mut manifests: Vec<Manifest<'a>>) -> Vec<Manifest<'a>> {
-    // The rule of the runtime's search (`cpu/image.rs`): the settings a refusal reads.
-    fn settings<'a>(manifest: &Manifest<'a>) -> (&'a str, &'a str, core::num::NonZeroU8) {
-        (manifest.program, manifest.variable, manifest.policy.exit_code())
-    }
-    let first = settings(&manifests[0]);
-    let alone = manifests.iter().all(|manifest| settings(manifest) == first);
-    for manifest in &mut manifests {
-        manifest.cpu.alone_in_file = alone;
-    }
-    manifests
+    Manifest::parse_all(finder.find_iter(bytes).map(|offset| (&bytes[offset..], offset)))
 }
 
 /// Why a file gave no manifests: it could not be read, or what it holds is not one.
@@ -159,16 +132,9 @@ pub fn read_file<'a>(
         Manifest::parse(&storage[at..], offset).map_err(FileError::Manifest)?;
         found.push((offset, at..storage.len()));
     }
-    if found.is_empty() {
-        return Err(FileError::Manifest(ReadError::NoManifest));
-    }
     let storage: &'a [u8] = storage;
-    let manifests = found
-        .into_iter()
-        .map(|(offset, bytes)| Manifest::parse(&storage[bytes], offset))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(FileError::Manifest)?;
-    Ok(with_file(manifests))
+    Manifest::parse_all(found.into_iter().map(|(offset, bytes)| (&storage[bytes], offset)))
+        .map_err(FileError::Manifest)
 }
 
 /// `Err` unless `kind` is a regular file's.
@@ -200,9 +166,8 @@ fn unix_kind(_: &std::fs::FileType) -> Option<&'static str> {
 
 /// Finds the magic.
 fn magic_finder() -> memchr::memmem::Finder<'static> {
-    // Held masked (see `MASKED_MAGIC`): a plain copy in this program's data would be a false
+    // Unmasked at run time (see `MAGIC_KEY`): a plain copy in this program's data would be a false
     // manifest in every binary that links this reader (this command, a supervisor that is gated).
-    let key = core::hint::black_box(MAGIC_KEY);
-    let needle: Vec<u8> = MASKED_MAGIC.iter().map(|&byte| byte ^ key).collect();
+    let needle = magic();
     memchr::memmem::Finder::new(&needle).into_owned()
 }

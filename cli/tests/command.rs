@@ -140,8 +140,8 @@ fn schedulers_get_the_runtimes_renderings() {
     // The binary's own platform, where etcd's matrix admits it: the runtime's placement of the pod.
     let output = run(&["kubernetes", etcd.to_str().unwrap()]);
     let manifests = platform_gate_cli::read(&ETCD_MANIFEST).unwrap();
-    let pod = platform_gate_cli::pod(&manifests).unwrap();
-    let placement = pod.placement(platform_gate::fleet::CpuLabels::Nfd, false);
+    let pod = platform_gate_fleet::Pod::from_manifests(&manifests).unwrap();
+    let placement = pod.placement(platform_gate_fleet::CpuLabels::Nfd, false);
     match placement.kubernetes_node_affinity() {
         Some(affinity) => {
             assert_eq!((text(&output.stdout), output.status.code()), (affinity.as_str(), Some(0)))
@@ -154,7 +154,10 @@ fn schedulers_get_the_runtimes_renderings() {
     let output = run(&["kubernetes", "--matrix", etcd.to_str().unwrap()]);
     assert!(text(&output.stdout).contains("values: [ppc64le]\n"), "{}", text(&output.stdout));
     let output = run(&["docker", etcd.to_str().unwrap()]);
-    assert_eq!(text(&output.stdout), Matrix::ETCD.docker_platforms(Policy::DEFAULT));
+    assert_eq!(
+        text(&output.stdout),
+        platform_gate_fleet::Schedule::of(&Matrix::ETCD, Policy::DEFAULT).docker_platforms()
+    );
     // etcd (amd64, ppc64le) and kvd (arm64, riscv64, s390x) share no platform: nothing, exit 1.
     let kvd = file("kvd-alone", &KV_MANIFEST);
     let output = run(&["docker", etcd.to_str().unwrap(), kvd.to_str().unwrap()]);

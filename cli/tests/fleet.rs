@@ -8,10 +8,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use common::KV_MANIFEST;
-use platform_gate::fleet::{CpuLabels, Node, NodeVerdict};
-use platform_gate::{Arch, CpuFeatures, Os, Platform};
-use platform_gate_cli::{Manifest, read, read_node_list};
+use common::{ALPINE_MANIFEST, ETCD_MANIFEST, KV_MANIFEST};
+use platform_gate::{Arch, CpuFeatures, Matrix, Os, Platform, Policy};
+use platform_gate_cli::{Manifest, read};
+use platform_gate_fleet::{CpuLabels, Node, NodeVerdict, Pod, Schedule, read_node_list};
 
 /// The KV fixture's manifest, rebuilt for `arch` (linux) with a CPU that assumed `features`
 /// (checked before std starts), and named `program`.
@@ -134,7 +134,7 @@ fn admits(terms: &[Vec<(String, String, Vec<String>)>], labels: &[(&str, &str)])
 #[test]
 fn the_affinity_admits_exactly_the_nodes_where_the_pod_starts() {
     let binaries = pod_binaries();
-    let pod = platform_gate_cli::pod(&binaries).unwrap();
+    let pod = Pod::from_manifests(&binaries).unwrap();
     for cpu in [CpuLabels::Nfd, CpuLabels::None] {
         let affinity = pod.placement(cpu, false).kubernetes_node_affinity().unwrap();
         let terms = terms(&affinity);
@@ -180,7 +180,7 @@ fn the_affinity_admits_exactly_the_nodes_where_the_pod_starts() {
 #[test]
 fn the_matrix_only_adds_architectures_without_binaries_and_says_so() {
     let binaries = vec![binary("kvd", Arch::Aarch64, &["lse"])];
-    let pod = platform_gate_cli::pod(&binaries).unwrap();
+    let pod = Pod::from_manifests(&binaries).unwrap();
     let placement = pod.placement(CpuLabels::Nfd, true);
     let affinity = placement.kubernetes_node_affinity().unwrap();
     let terms = terms(&affinity);
@@ -193,7 +193,10 @@ fn the_matrix_only_adds_architectures_without_binaries_and_says_so() {
         .collect();
     assert_eq!(others, ["riscv64", "s390x"]);
     assert!(
-        placement.notes.iter().any(|note| note.starts_with("riscv64 linux: admitted by the matrices")),
+        placement
+            .notes
+            .iter()
+            .any(|note| note.to_string().starts_with("riscv64 linux: admitted by the matrices")),
         "{:?}",
         placement.notes
     );
@@ -329,4 +332,17 @@ fn kubernetes_says_why_a_pod_goes_nowhere() {
             text(&output.stderr)
         );
     }
+}
+
+#[test]
+fn schedules_intersect_the_binaries() {
+    let kv = read(&KV_MANIFEST).unwrap().remove(0);
+    let etcd = read(&ETCD_MANIFEST).unwrap().remove(0);
+    let alone = Schedule::of_all([&etcd]).unwrap();
+    assert_eq!(alone, Schedule::of(&Matrix::ETCD, Policy::DEFAULT));
+    let both = Schedule::of_all([&etcd, &kv]).unwrap();
+    assert!(both.is_empty(), "kvd starts on arm64, riscv64 and s390x; etcd on amd64 and ppc64le");
+    let alpine = read(&ALPINE_MANIFEST).unwrap().remove(0);
+    let both = Schedule::of_all([&alpine, &kv]).unwrap();
+    assert_eq!(both.docker_platforms(), "linux/riscv64");
 }

@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 
 use platform_gate::__private::{Prepared, prepare, target_feature_flags};
-use platform_gate::{Allow, Arch, Check, Gate, Matrix, Os, Platform, Policy, Row, Status, decide};
+use platform_gate::{Allow, Arch, Check, Gate, Matrix, Os, Platform, Row, Status, decide};
 use platform_gate_cli::{ReadError, RefusedBy, Start, read};
 
 mod common;
@@ -93,19 +93,6 @@ fn non_utf8() -> Option<&'static OsStr> {
 }
 
 #[test]
-fn schedules_intersect_the_binaries() {
-    let kv = read(&KV_MANIFEST).unwrap().remove(0);
-    let etcd = read(&ETCD_MANIFEST).unwrap().remove(0);
-    let alone = platform_gate_cli::schedule([&etcd]).unwrap();
-    assert_eq!(alone.kubernetes_node_affinity(), Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT));
-    let both = platform_gate_cli::schedule([&etcd, &kv]).unwrap();
-    assert!(both.is_empty(), "kvd starts on arm64, riscv64 and s390x; etcd on amd64 and ppc64le");
-    let alpine = read(&ALPINE_MANIFEST).unwrap().remove(0);
-    let both = platform_gate_cli::schedule([&alpine, &kv]).unwrap();
-    assert_eq!(both.docker_platforms(), "linux/riscv64");
-}
-
-#[test]
 fn several_manifests_are_all_read_in_order() {
     let mut file = embedded(&KV_MANIFEST);
     file.extend_from_slice(&ETCD_MANIFEST);
@@ -140,7 +127,7 @@ fn a_refusal_before_std_starts_names_the_program_where_its_file_holds_its_settin
     for file in [embedded(&KV_MANIFEST), [&KV_MANIFEST[..], &KV_MANIFEST[..]].concat()] {
         let kv = &read(&file).unwrap()[0];
         assert_eq!(kv.cpu.reads_own_manifest, cfg!(any(target_os = "linux", target_os = "windows")));
-        assert!(kv.cpu.alone_in_file && kv.names_itself_before_start() == kv.cpu.reads_own_manifest);
+        assert!(kv.alone_in_file() && kv.names_itself_before_start() == kv.cpu.reads_own_manifest);
         if kv.cpu.reads_own_manifest {
             assert_eq!(before_start(kv), (as_main.clone(), Some(3)));
         }
@@ -150,7 +137,7 @@ fn a_refusal_before_std_starts_names_the_program_where_its_file_holds_its_settin
     let file = [&KV_MANIFEST[..], &ETCD_MANIFEST[..]].concat();
     let both = read(&file).unwrap();
     for manifest in &both {
-        assert!(!manifest.cpu.alone_in_file && !manifest.names_itself_before_start());
+        assert!(!manifest.alone_in_file() && !manifest.names_itself_before_start());
         let name = manifest.cpu.names_program_file.then_some(&b"kvd-file"[..]);
         let generic = check.message_before_start(name).unwrap();
         assert_eq!(before_start(manifest), (generic, Some(CpuCheck::EXIT_CODE_BEFORE_START)));
@@ -164,7 +151,7 @@ fn a_refusal_before_std_starts_names_the_program_where_its_file_holds_its_settin
     );
     static KV_4_MANIFEST: [u8; KV_4.manifest_len()] = KV_4.manifest();
     let file = [&KV_MANIFEST[..], &KV_4_MANIFEST[..]].concat();
-    assert!(read(&file).unwrap().iter().all(|manifest| !manifest.cpu.alone_in_file));
+    assert!(read(&file).unwrap().iter().all(|manifest| !manifest.alone_in_file()));
 }
 
 #[test]

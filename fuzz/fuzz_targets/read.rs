@@ -27,7 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
             let prediction = manifest.predict(&Start { value: None, cpu, file_name: b"fuzzed" });
             assert_eq!(prediction.refusal.is_some(), prediction.refused_by.is_some());
         }
-        let _ = platform_gate_cli::pod([manifest])
-            .map(|pod| pod.placement(platform_gate::fleet::CpuLabels::Nfd, true));
+        let _ = platform_gate_fleet::Pod::from_manifests([manifest])
+            .map(|pod| pod.placement(platform_gate_fleet::CpuLabels::Nfd, true));
     }
 });

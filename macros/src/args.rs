@@ -1,8 +1,5 @@
 // The arguments of `#[platform_gated(...)]`: parsed from tokens, each checked where it is written so
 // that every mistake gets its own spanned error, and all of them are reported together.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};

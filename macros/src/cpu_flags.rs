@@ -13,9 +13,6 @@
 //!
 //! An older compiler does not know every name (Rust 1.85 knows fewer than 1.95): there the `cfg`
 //! does not hold, and must not warn in the user's crate.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use crate::names::cpu::{AARCH64_FEATURES, X86_FEATURES};
 

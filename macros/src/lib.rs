@@ -1,9 +1,6 @@
 //! The procedural macros of [platform-gate](https://docs.rs/platform-gate): `#[platform_gated]`
 //! and the engine behind `matrix!`. Depend on `platform-gate`, which re-exports them; this crate
 //! holds no policy, only the parsing, the checks that make mistakes compile errors, and the call.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 #![forbid(unsafe_code)]
 

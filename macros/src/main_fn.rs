@@ -1,9 +1,6 @@
 // The item under `#[platform_gated]`: checked to be `fn main` with no parameters or generics, by
 // scanning its tokens. The body is never parsed; the call is spliced in after its inner attributes,
 // or, under an async runtime's attribute, into a synchronous `main` that runs before the runtime.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use syn::Error;

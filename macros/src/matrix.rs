@@ -1,8 +1,5 @@
 // `matrix! { ARCH OS => STATUS ["maintainer", ...] note = "...", ... }`: each row's names checked
 // against the runtime's own spelling tables (compiled into this crate), then emitted as `Row`s.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};

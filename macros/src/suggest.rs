@@ -1,7 +1,4 @@
 // "Did you mean": the closest known word to a mistyped one, for compile errors that say the fix.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 /// The candidate closest to `word`, if it is close enough to be what was meant.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

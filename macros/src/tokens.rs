@@ -1,8 +1,5 @@
 // Token-level helpers. The macros scan tokens instead of parsing syntax trees, which keeps syn's
 // `full` and `derive` features (and their compile time) out of every user's build.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::Error;

@@ -1,7 +1,5 @@
 // The decision: a pure function of the matrix, the policy, the platform and the override variable,
 // so that tests can ask it about every architecture from any host. Nothing here touches the process.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use std::ffi::OsStr;
 

@@ -1,7 +1,5 @@
 // How a refusal shows the variable's value: quoted, in printable ASCII only, and bounded, so that
 // what the operator reads is exactly what was set and a hostile value cannot forge or flood a log.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::fmt::{self, Write as _};
 use std::ffi::OsStr;

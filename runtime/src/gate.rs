@@ -1,9 +1,5 @@
 // The gate: a program's name, its override variable, its matrix and its policy, and the one function
 // that touches the process. Everything it decides comes from `decide`; here it is only read and acted on.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md). Also zone: the refusal path: its
-// code runs on a CPU that lacks what the build assumed and obeys `cpu/refuse.rs`'s rules, proved by
-// `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see CONTRIBUTING.md).
 
 use std::borrow::Cow;
 use std::io::Write as _;

@@ -28,25 +28,20 @@
 //! [`decide`] takes the matrix, the [`Policy`], the [`Platform`] and the variable's value and
 //! returns a [`Verdict`], whose [`message`](Verdict::message) is what the operator reads.
 //! [`Gate::enforce`] is the only code that touches the process.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md). Also zone: the
-// refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md).
 
-// `deny`, not `forbid`: the CPU check before std starts needs an initializer hook and the C
-// library (`cpu/early.rs`, `cpu/sys.rs`, `cpu/detect.rs`), and those few items allow it, each with
-// why it is sound.
+// `deny`, not `forbid`: a few items allow it, each with why it is sound. The CPU check before std
+// starts needs an initializer hook (`cpu/early.rs`), the C library or Windows' API (`cpu/sys.rs`),
+// CPUID and XGETBV (`cpu/detect.rs`) and its own image's bytes (`cpu/image.rs`); the manifest's
+// keep (`manifest/write.rs`) is an empty `asm!` that holds the manifest's address.
 #![deny(unsafe_code)]
 
 #[macro_use]
-mod names;
+mod macros;
 #[macro_use]
+mod names;
 mod cpu;
 mod decision;
 mod echo;
-pub mod fleet;
 mod gate;
 mod maintainers;
 pub mod manifest;
@@ -55,11 +50,8 @@ mod message;
 mod packager;
 mod platform;
 mod policy;
-mod schedulers;
 
-pub use crate::cpu::{
-    CpuCheck, CpuFeatures, LabelValue, NFD_CPUID_LABEL, NfdRequirement, NodeLabel, has_nfd_cpu_labels,
-};
+pub use crate::cpu::{CpuCheck, CpuFeatures};
 pub use crate::decision::{Assessment, Reason, Verdict, decide, names_arch};
 pub use crate::gate::Gate;
 pub use crate::maintainers::{MaintainerNames, Maintainers};
@@ -69,7 +61,6 @@ pub use crate::names::{Arch, Os};
 pub use crate::packager::Packager;
 pub use crate::platform::Platform;
 pub use crate::policy::{Allow, Check, Policy};
-pub use crate::schedulers::Schedule;
 
 /// Gates `fn main`: the program refuses to start on a platform its support matrix does not
 /// admit, unless the operator sets the override variable to the platform's architecture.

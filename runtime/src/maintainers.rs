@@ -1,8 +1,6 @@
 // Who maintains a platform: the names a matrix in the source gives, or the same names as a
 // manifest holds them, so that a matrix read from a binary borrows the binary's bytes instead of
 // copying every name into a list of its own.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::fmt;
 use core::hash::{Hash, Hasher};

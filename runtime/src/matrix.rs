@@ -1,7 +1,5 @@
 // The support matrix: which (architecture, OS) pairs a project supports and how well, as one piece
 // of `const` data that both the gate and the documentation are made from, so the two cannot drift.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::fmt::{self, Write as _};
 

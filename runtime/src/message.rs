@@ -1,7 +1,5 @@
 // What the operator reads: the refusal and the override warning, rendered from a verdict in the style
 // of Rust command-line tools (`error:`/`warning:`, one line saying what happened, then what to do).
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::fmt;
 
@@ -81,14 +79,47 @@ impl Message<'_> {
         matches!(self.kind, Kind::Refusal(_))
     }
 
-    fn write_refusal(&self, f: &mut fmt::Formatter<'_>, reason: &Reason<'_>) -> fmt::Result {
-        let Message { program, assessment: a, .. } = *self;
-        let (arch, variable) = (a.platform.arch, a.variable);
-        write!(f, "error: {program} will not start on {:#}: the {} ", a.platform, a.subject())?;
-        match a.status {
-            Some(status) => writeln!(f, "is {status} in {program}'s support matrix")?,
-            None => writeln!(f, "is not in {program}'s support matrix, so it is unsupported")?,
+    /// The message's first line without its `error: ` or `warning: `: what a table of nodes or a
+    /// log field shows.
+    ///
+    /// ```
+    /// use std::ffi::OsStr;
+    /// use platform_gate::{decide, Arch, Matrix, Os, Platform, Policy};
+    ///
+    /// let arm64 = Platform::new(Arch::Aarch64, Os::Linux);
+    /// let refused = decide(&Matrix::ETCD, Policy::DEFAULT, arm64, "ETCD_UNSUPPORTED_ARCH", None);
+    /// let message = refused.message("etcd").unwrap();
+    /// assert_eq!(
+    ///     message.headline().to_string(),
+    ///     "etcd will not start on arm64 (aarch64) linux: the architecture is experimental in etcd's support matrix"
+    /// );
+    /// assert_eq!(format!("error: {}", message.headline()), message.to_string().lines().next().unwrap());
+    /// ```
+    pub fn headline(&self) -> impl fmt::Display + '_ {
+        Headline(self)
+    }
+
+    fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Kind::Refusal(_) => {
+                let Message { program, assessment: a, .. } = *self;
+                write!(f, "{program} will not start on {:#}: the {} ", a.platform, a.subject())?;
+                match a.status {
+                    Some(status) => write!(f, "is {status} in {program}'s support matrix"),
+                    None => write!(f, "is not in {program}'s support matrix, so it is unsupported"),
+                }
+            }
+            Kind::Overridden => self.write_warning(f),
+            Kind::Vouched(packager) => self.write_vouched(f, packager),
         }
+    }
+
+    fn write_refusal(&self, f: &mut fmt::Formatter<'_>, reason: &Reason<'_>) -> fmt::Result {
+        let Message { assessment: a, .. } = *self;
+        let (arch, variable) = (a.platform.arch, a.variable);
+        write!(f, "error: ")?;
+        self.write_headline(f)?;
+        writeln!(f)?;
         write!(f, "  = note: {variable} ")?;
         match reason {
             Reason::NotSet => writeln!(f, "is not set")?,
@@ -138,7 +169,7 @@ impl Message<'_> {
         };
         write!(
             f,
-            "warning: {} is running on {:#}, {status} {}, because {} is set",
+            "{} is running on {:#}, {status} {}, because {} is set",
             self.program,
             a.platform,
             a.subject(),
@@ -150,7 +181,7 @@ impl Message<'_> {
     /// problems go to the packager.
     fn write_vouched(&self, f: &mut fmt::Formatter<'_>, packager: &Packager) -> fmt::Result {
         let Message { program, assessment: a, .. } = *self;
-        write!(f, "warning: {program} is running on {:#}, ", a.platform)?;
+        write!(f, "{program} is running on {:#}, ", a.platform)?;
         match a.status {
             Some(status) => write!(f, "where the {} is {status} in {program}'s support matrix", a.subject())?,
             None => write!(f, "which {program} does not support")?,
@@ -192,9 +223,20 @@ impl fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             Kind::Refusal(reason) => self.write_refusal(f, reason),
-            Kind::Overridden => self.write_warning(f),
-            Kind::Vouched(packager) => self.write_vouched(f, packager),
+            Kind::Overridden | Kind::Vouched(_) => {
+                f.write_str("warning: ")?;
+                self.write_headline(f)
+            }
         }
+    }
+}
+
+/// [`Message::headline`].
+struct Headline<'a>(&'a Message<'a>);
+
+impl fmt::Display for Headline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_headline(f)
     }
 }
 

@@ -1,10 +1,6 @@
 // The packager's knob: a distribution that supports a build on architectures upstream does not
 // says so at build time, instead of patching the source. It is read when this crate is compiled,
 // so the decision stays a constant, and Cargo rebuilds when it changes.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md). Also zone: the expansion and its
-// budget: it runs or is compiled in every user's build, proved by `tests/ui.rs`, `tests/lints.rs`
-// and `benches/cost.sh` (see CONTRIBUTING.md).
 
 use crate::Arch;
 use crate::names::{first_forbidden_character, first_unknown_architecture, list_names};

@@ -1,7 +1,5 @@
 // The platform a binary was compiled for. It is read from `cfg!` in this crate, which is compiled for
 // the target, because a proc macro runs on the build host and would see the wrong machine.
-//
-// Zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see CONTRIBUTING.md).
 
 use core::fmt;
 

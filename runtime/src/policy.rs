@@ -1,7 +1,5 @@
 // The policy: what a platform must be to start without the override, and how a refusal exits.
 // Its checks are `const fn`, so a gated `main` can know at compile time that its target passes.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
 use core::num::NonZeroU8;
 

@@ -150,9 +150,10 @@ print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
 ]}))
 PY
 
-# fleet LABEL MODEL BINARY [ENV_VALUE] -- RUNNER...: `platform-gate nodes` says of the node that describes
-# MODEL what a run of BINARY under MODEL (RUNNER... -cpu MODEL BINARY) does: starts (or warns) exactly
-# when the run starts.
+# fleet LABEL MODEL BINARY ENV_VALUE -- RUNNER...: `platform-gate nodes --env ENV_VALUE` says of the
+# node that describes MODEL what a run of BINARY under MODEL (RUNNER... -cpu MODEL BINARY) does:
+# starts (or warns) exactly when the run starts. ENV_VALUE is the override variable's value that
+# RUNNER sets, "" where it sets none.
 fleet() {
   local label=$1 model=$2 binary=$3 value=$4 verdict rc=0; shift 5
   cases=$((cases + 1))

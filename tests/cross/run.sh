@@ -183,7 +183,9 @@ prepare_musl() {
 
 failures=0
 cases=0
-# check NAME WANT_RC FILE_WITH_RC STDOUT STDERR [needles in stderr...]
+# check LABEL WANT_RC RC STDOUT_FILE STDERR_FILE [NEEDLE...]: the run exited RC, which must be WANT_RC,
+# and each NEEDLE holds: TEXT is in stderr, !TEXT is not, stdout:LINE is a whole line of stdout,
+# empty-stdout and empty-stderr say what was written.
 check() {
   local label=$1 want=$2 rc=$3 out=$4 err=$5; shift 5
   local problem=""

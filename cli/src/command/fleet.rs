@@ -1,11 +1,5 @@
-// `kubernetes` and `nodes`: a pod's binaries against a cluster, as the runtime's `platform_gate::fleet`
-// places and judges them; this file reads the arguments and the node list, and prints.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md). Also zone: the fleet: pure policy, proved by `cargo test` (the consistency
-// property in `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see
-// CONTRIBUTING.md).
+// `kubernetes` and `nodes`: a pod's binaries against a cluster, as `platform-gate-fleet` places and
+// judges them; this file reads the arguments and the node list, and prints.
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -13,8 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use platform_gate::fleet::{CpuLabels, Node, RefusedBy as NodeRefusedBy};
+use platform_gate::manifest::RefusedBy;
 use platform_gate_cli::Manifest;
+use platform_gate_fleet::{CpuLabels, Note, Pod};
 use serde_json::{Value, json};
 
 use crate::{CANNOT_TELL, manifests, pick};
@@ -47,11 +42,17 @@ fn cpu_labels(args: &ArgMatches) -> CpuLabels {
 pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
     let mut storages = Vec::new();
     let manifests = pod_manifests(args, &mut storages)?;
-    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
     let mut stderr = std::io::stderr().lock();
     for note in &placement.notes {
-        let _ = writeln!(stderr, "platform-gate: {note}");
+        // The flag that brought the note about, which the library does not know of.
+        let flag = match note {
+            Note::CpuNotJudged => " (--cpu-labels none)",
+            Note::MatrixOnly { .. } => " (--matrix)",
+            _ => "",
+        };
+        let _ = writeln!(stderr, "platform-gate: {note}{flag}");
     }
     let Some(affinity) = placement.kubernetes_node_affinity() else {
         let _ = writeln!(stderr, "platform-gate: no node where all of them start without their variable");
@@ -67,7 +68,7 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
 
     let mut storages = Vec::new();
     let manifests = pod_manifests(args, &mut storages)?;
-    let pod = platform_gate_cli::pod(&manifests).map_err(|error| error.to_string())?;
+    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let path = args.get_one::<PathBuf>("NODELIST").expect("required");
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
@@ -78,7 +79,7 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
         }
         bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
     }
-    let listed = platform_gate_cli::read_node_list(&bytes)?;
+    let listed = platform_gate_fleet::read_node_list(&bytes)?;
     drop(bytes);
     let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
     let cpu = cpu_labels(args);
@@ -90,9 +91,8 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
     let mut out = String::new();
     let mut all_start = true;
     for node in &listed {
-        let labels: Vec<(&str, &str)> =
-            node.labels.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
-        let judged = pod.judge(&Node { arch: &node.arch, os: &node.os, labels: &labels }, value, cpu);
+        let labels = node.label_pairs();
+        let judged = pod.judge(&node.node(&labels), value, cpu);
         all_start &= judged.verdict.starts();
         if json {
             let programs: Vec<Value> = judged
@@ -103,8 +103,8 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
                         "program": program.program,
                         "verdict": program.verdict.name(),
                         "refused_by": program.refused_by.map(|by| match by {
-                            NodeRefusedBy::Matrix => "matrix",
-                            NodeRefusedBy::Cpu => "cpu",
+                            RefusedBy::Platform => "matrix",
+                            RefusedBy::CpuBeforeStart | RefusedBy::CpuInMain => "cpu",
                         }),
                         "missing": program.missing,
                         "why": program.why,
@@ -119,8 +119,7 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
             });
             out.push_str(&format!("{object}\n"));
         } else {
-            let mut line =
-                judged.line(&node.name, &Node { arch: &node.arch, os: &node.os, labels: &labels }, width);
+            let mut line = judged.line(&node.name, &node.node(&labels), width);
             if node.from_node_info {
                 line.push_str(" (its platform is from status.nodeInfo: without the kubernetes.io labels, no affinity admits it)");
             }

@@ -1,9 +1,5 @@
 // `show`: what each binary declares, for people and, with `--json`, for programs; of files, or of
 // every regular file under a directory (`--recursive`).
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,9 @@
 // What a build assumed of the CPU, at compile time: the features `cfg!(target_feature)` saw, less the
-// target's own baseline, and which of them the check before std starts takes and which are left to
-// `main`. Evaluated in `const`, so a build at its baseline compiles every check away.
-//
-// Zone: the expansion and its budget: it runs or is compiled in every user's build, proved by
-// `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
+// target's own baseline. Evaluated in `const`, so a build at its baseline compiles every check away;
+// `early.rs` says which of them the check before std starts takes and which are left to `main`.
 
-use super::{Rows, detect, early, family};
+use super::detect;
+use super::rows::{Rows, family};
 use crate::names::cpu::{AARCH64_FEATURES, BUILD_FLAGS, Family, X86_FEATURES};
 
 /// The features this target's own baseline includes, which every CPU that runs its system has:
@@ -72,17 +70,3 @@ pub(crate) const fn assumed(flags: &[bool]) -> Rows {
 /// What this crate was compiled to assume: `RUSTFLAGS` and `-C target-cpu` reach every crate, std
 /// too when it is rebuilt (`-Zbuild-std`) or recompiled with the program (LTO).
 pub(crate) const ASSUMED_BY_RUNTIME: Rows = assumed(&BUILD_FLAGS);
-
-/// What `main`'s crate assumed (`flags`, its `cfg!`s) that is left to check in `main`: everything
-/// the early check has not already checked before std started.
-#[inline]
-pub(crate) const fn left_for_main(flags: &[bool]) -> Rows {
-    let assumed = assumed(flags);
-    if early::INSTALLED { assumed.without(ASSUMED_BY_RUNTIME) } else { assumed }
-}
-
-/// What the check before std starts checks: nothing where it is not installed.
-#[inline]
-pub(crate) const fn checked_before_start() -> Rows {
-    if early::INSTALLED { ASSUMED_BY_RUNTIME } else { Rows::EMPTY }
-}

@@ -1,10 +1,12 @@
 // The CPU check as a pure function: what a build assumed against what a CPU has, on an architecture,
 // and the refusal it renders, by the refusal path's own renderer. The command asks it about any CPU
 // on any host; the gate asks it about this one.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
 
-use super::{CpuFeatures, early, family, refuse};
+use super::early;
+use super::refuse::{Refusal, render};
+use super::rows::family;
+use super::set::CpuFeatures;
+use super::sink::UNNAMED_PROGRAM;
 use crate::Arch;
 
 /// The CPU check: what a build assumed against what a CPU has, on an architecture. Pure, so
@@ -92,7 +94,7 @@ impl CpuCheck {
     /// ```
     #[inline]
     pub fn message_before_start(&self, program_file_name: Option<&[u8]>) -> Option<String> {
-        self.render(program_file_name.unwrap_or(refuse::UNNAMED_PROGRAM.as_bytes()), None)
+        self.render(program_file_name.unwrap_or(UNNAMED_PROGRAM.as_bytes()), None)
     }
 
     /// The refusal for `program` (its bytes shown as printable ASCII) and `variable` (`None`:
@@ -102,7 +104,7 @@ impl CpuCheck {
         if self.passes() {
             return None;
         }
-        let refusal = refuse::Refusal {
+        let refusal = Refusal {
             family: self.assumed.family,
             x86_64: self.arch == Arch::X86_64,
             program: Some(program),
@@ -110,7 +112,7 @@ impl CpuCheck {
             from_package: false,
         };
         let mut text = String::new();
-        refuse::render(&mut text, &refusal, self.assumed.rows, self.present.rows);
+        render(&mut text, &refusal, self.assumed.rows, self.present.rows);
         Some(text)
     }
 }

@@ -1,13 +1,9 @@
 // Reading what this CPU has: CPUID and XGETBV on x86, the kernel's `AT_HWCAP`s on aarch64 Linux and
 // Android. It runs on the refusal path, before std starts, so it obeys the rules at the top of
 // `refuse.rs`: scalars only, one row at a time, loops through `next`.
-//
-// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md). Also zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see
-// CONTRIBUTING.md).
 
-use super::Rows;
+#[allow(unused_imports)] // Each target uses what its family's reading needs.
+use super::rows::{Rows, add, has, next};
 #[allow(unused_imports)] // Each target reads only its own family's table.
 use crate::names::cpu::{AARCH64_FEATURES, Source, X86_FEATURES};
 
@@ -21,17 +17,6 @@ cfg_split! {
     ))
     {
         pub(super) const AVAILABLE: bool = true;
-
-        /// `rows` with row `row` added, as `present` finds them.
-        #[inline(always)]
-        fn add(rows: &mut Rows, row: usize) {
-            use super::refuse::ROW_MASKS;
-            if row < 64 {
-                rows.low |= core::hint::black_box(ROW_MASKS[row]);
-            } else {
-                rows.high |= core::hint::black_box(ROW_MASKS[row - 64]);
-            }
-        }
     } else {
         pub(super) const AVAILABLE: bool = false;
 
@@ -88,7 +73,7 @@ fn xcr0(leaf_1_ecx: u32) -> u32 {
 /// cannot read the CPU.
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), any(unix, windows)))]
 pub(super) fn present(wanted: Rows) -> Option<Rows> {
-    use super::refuse::{ROW_MASKS, has, next};
+    use super::rows::ROW_MASKS;
 
     let max_basic = cpuid(0, 0, 0, u32::MAX, 0);
     let max_extended = cpuid(0x8000_0000, 0, 0, 0, u32::MAX);
@@ -152,8 +137,6 @@ pub(super) fn present(wanted: Rows) -> Option<Rows> {
 
 #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
 pub(super) fn present(wanted: Rows) -> Option<Rows> {
-    use super::refuse::{has, next};
-
     let (hwcap, hwcap2) = super::sys::hwcaps();
     let mut present = Rows::EMPTY;
     let mut row = 0;

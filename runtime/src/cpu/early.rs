@@ -11,11 +11,13 @@
 // alone are checked in `main`. It is compiled only into builds that assume a feature of the tables, so
 // a baseline build has no initializer at all.
 //
-// Zone: the refusal path (`refuse.rs`'s rules), proved by `tests/cpu/run.sh` and `baseline_only.py`.
+// Everything it runs obeys `refuse.rs`'s rules.
 
-use super::ASSUMED_BY_RUNTIME;
+use super::assumed::{ASSUMED_BY_RUNTIME, assumed};
 use super::image;
 use super::refuse::{Refusal, lacking, refuse};
+use super::rows::{Rows, this_family};
+use crate::manifest::format::{raw_exit_code, raw_program, raw_variable};
 
 /// The exit code of a refusal before std starts that finds no manifest it can trust: etcd's and
 /// the attribute's default.
@@ -42,7 +44,7 @@ extern "C" fn check_before_start() {
 /// image's read-only memory, so only a refusal pays it.
 #[cold]
 #[inline(never)]
-fn refuse_before_start(assumed: super::Rows) {
+fn refuse_before_start(assumed: Rows) {
     let x86_64 = cfg!(target_arch = "x86_64");
     let Some(present) = lacking(assumed, x86_64) else {
         return;
@@ -53,25 +55,39 @@ fn refuse_before_start(assumed: super::Rows) {
     }
     // Built from values in registers, field by field; then read in place, as the statics are.
     let named = Refusal {
-        family: super::this_family(),
+        family: this_family(),
         x86_64,
-        program: Some(image::program(own)),
-        variable: Some(image::variable(own)),
+        program: Some(raw_program(own)),
+        variable: Some(raw_variable(own)),
         from_package: false,
     };
-    refuse(assumed, present, &named, image::exit_code(own));
+    refuse(assumed, present, &named, raw_exit_code(own));
 }
 
 /// What a refusal before std starts says where no manifest can be trusted: the program by its
 /// file's name, its variable unnamed. A static, read in place (see `refuse.rs`).
 #[allow(dead_code)] // Read only by `check_before_start`.
 static UNNAMED: Refusal<'static> = Refusal {
-    family: super::this_family(),
+    family: this_family(),
     x86_64: cfg!(target_arch = "x86_64"),
     program: None,
     variable: None,
     from_package: false,
 };
+
+/// What `main`'s crate assumed (`flags`, its `cfg!`s) that is left to check in `main`: everything
+/// the early check has not already checked before std started.
+#[inline]
+pub(crate) const fn left_for_main(flags: &[bool]) -> Rows {
+    let assumed = assumed(flags);
+    if INSTALLED { assumed.without(ASSUMED_BY_RUNTIME) } else { assumed }
+}
+
+/// What the check before std starts checks: nothing where it is not installed.
+#[inline]
+pub(crate) const fn checked_before_start() -> Rows {
+    if INSTALLED { ASSUMED_BY_RUNTIME } else { Rows::EMPTY }
+}
 
 /// Places `check_before_start` where the system runs initializers, in builds that assume some
 /// feature of the tables (`cfg(any(target_feature = ...))` of every row, written out by
@@ -79,8 +95,8 @@ static UNNAMED: Refusal<'static> = Refusal {
 /// `detect` can read the CPU. `HOOKED` says whether it did.
 macro_rules! install_early_check {
     (
-        x86: [$($x86:literal => $x86_source:expr, $level:literal, $x86_nfd:expr;)*]
-        aarch64: [$($arm:literal => $arm_source:expr, $arm_nfd:expr;)*]
+        x86: [$($x86:literal => $x86_source:expr, $level:literal;)*]
+        aarch64: [$($arm:literal => $arm_source:expr;)*]
     ) => {
         cfg_split! {
             (any(

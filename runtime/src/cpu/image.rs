@@ -3,17 +3,16 @@
 // `main` does. That check runs in this crate and cannot see the attribute's arguments in `main`'s
 // crate; the manifest that crate wrote holds them, in the same image's read-only data.
 //
-// Zone: the refusal path. Everything here runs on a CPU that lacks what the build assumed, and obeys
-// `refuse.rs`'s rules; `tests/cpu/run.sh` runs it under emulated CPUs and `tests/cpu/baseline_only.py`
-// reads its machine code. It runs only once a refusal is certain: a passing start never comes here.
+// Everything here runs on a CPU that lacks what the build assumed, and obeys `refuse.rs`'s rules. It
+// runs only once a refusal is certain: a passing start never comes here.
 //
 // A manifest is trusted only when it is the one set of settings the image holds: where none is found,
 // where two say different things (a binary that embeds another gated binary, as k0s embeds etcd), or
 // where something after a magic is not a valid manifest of this format, the refusal stays generic.
 // `platform-gate check` predicts which, from the same rule (`Manifest::predict`).
 
-use super::refuse::next;
-use crate::manifest::{FORMAT, HEADER, MAGIC, MAGIC_KEY, MASKED_MAGIC, crc32};
+use super::rows::next;
+use crate::manifest::format::{MAGIC, MAGIC_LEN, magic_byte, raw_len, same_settings};
 
 /// Whether the check before std starts looks for its own manifest on this system: Linux and Android
 /// (the program headers, from the auxiliary vector) and Windows (the executable's sections). Elsewhere
@@ -37,7 +36,7 @@ pub(super) fn search<'a>(region: &'a [u8], first: &mut &'a [u8], trusted: &mut b
     let mut at = 0;
     while at < region.len() {
         if region[at] == FIRST_BYTE && is_magic_at(region, at) {
-            let len = manifest_len(region, at);
+            let len = raw_len(region, at);
             if len == 0 {
                 *trusted = false;
             } else if first.is_empty() {
@@ -50,124 +49,23 @@ pub(super) fn search<'a>(region: &'a [u8], first: &mut &'a [u8], trusted: &mut b
     }
 }
 
-/// The magic's first byte and length, scalar constants: `MAGIC[0]` or `MAGIC.len()` at run time
-/// would put the plain magic into an unoptimised build's data (both were seen).
+/// The magic's first byte, a scalar constant: `MAGIC[0]` at run time put the plain magic into an
+/// unoptimised build's data (seen with rustup's 1.95).
 const FIRST_BYTE: u8 = MAGIC[0];
-const MAGIC_LEN: usize = MAGIC.len();
 
 /// Whether the magic starts at `at`, whose first byte is known to be the magic's.
 fn is_magic_at(region: &[u8], at: usize) -> bool {
     if region.len() - at < MAGIC_LEN {
         return false;
     }
-    // Opaque, so that the optimiser cannot fold the key back into a plain copy of the magic.
-    let key = core::hint::black_box(MAGIC_KEY);
     let mut i = 1;
     while i < MAGIC_LEN {
-        if region[at + i] ^ key != MASKED_MAGIC[i] {
+        if region[at + i] != magic_byte(i) {
             return false;
         }
         i = next(i);
     }
     true
-}
-
-/// The length of the manifest whose magic starts at `at`, checksum included: 0 unless it is whole,
-/// in this format, its checksum matches, and the fields a refusal reads are inside its body (a
-/// program's name that is not empty, and an exit code that is not 0).
-fn manifest_len(region: &[u8], at: usize) -> usize {
-    let rest = region.len() - at;
-    if rest < HEADER + 4 || region[at + MAGIC_LEN] != FORMAT {
-        return 0;
-    }
-    let body = u32_at(region, at + HEADER - 4) as usize;
-    if body > rest - HEADER - 4 {
-        return 0;
-    }
-    let len = HEADER + body + 4;
-    let manifest = &region[at..at + len];
-    if crc32(manifest, MAGIC_LEN, HEADER + body) != u32_at(manifest, HEADER + body) {
-        return 0;
-    }
-    let end = HEADER + body;
-    let policy = after_strings(manifest, end, STRINGS_BEFORE_POLICY);
-    if policy > end || end - policy < 3 || u16_at(manifest, HEADER) == 0 || manifest[policy + 2] == 0 {
-        return 0;
-    }
-    len
-}
-
-/// The strings before the policy: program, variable, the two versions, the platform's four names.
-const STRINGS_BEFORE_POLICY: usize = 8;
-
-/// Where the string after the first `count` strings of the body starts; past `end` where one of
-/// them would end past it.
-fn after_strings(manifest: &[u8], end: usize, count: usize) -> usize {
-    let mut at = HEADER;
-    let mut n = 0;
-    while n < count {
-        if end - at < 2 {
-            return end + 1;
-        }
-        at = at + 2 + u16_at(manifest, at);
-        if at > end {
-            return end + 1;
-        }
-        n = next(n);
-    }
-    at
-}
-
-/// String `index` of a valid manifest's body (0 the program, 1 the variable).
-fn string(manifest: &[u8], index: usize) -> &[u8] {
-    let at = after_strings(manifest, manifest.len(), index);
-    &manifest[at + 2..at + 2 + u16_at(manifest, at)]
-}
-
-/// A valid manifest's program name.
-pub(super) fn program(manifest: &[u8]) -> &[u8] {
-    string(manifest, 0)
-}
-
-/// A valid manifest's override variable.
-pub(super) fn variable(manifest: &[u8]) -> &[u8] {
-    string(manifest, 1)
-}
-
-/// A valid manifest's exit code: the policy's third byte.
-pub(super) fn exit_code(manifest: &[u8]) -> u8 {
-    manifest[after_strings(manifest, manifest.len(), STRINGS_BEFORE_POLICY) + 2]
-}
-
-/// Whether two valid manifests say the same to a refusal: program, variable and exit code.
-fn same_settings(a: &[u8], b: &[u8]) -> bool {
-    same_bytes(program(a), program(b)) && same_bytes(variable(a), variable(b)) && exit_code(a) == exit_code(b)
-}
-
-/// `a == b`, a byte at a time (slice equality may call `memcmp` or compare in vectors).
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i = next(i);
-    }
-    true
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> usize {
-    usize::from(bytes[at]) | usize::from(bytes[at + 1]) << 8
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    u32::from(bytes[at])
-        | u32::from(bytes[at + 1]) << 8
-        | u32::from(bytes[at + 2]) << 16
-        | u32::from(bytes[at + 3]) << 24
 }
 
 /// Calls `visit` with each loaded segment of the executable that is readable and not writable,

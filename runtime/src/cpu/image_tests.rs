@@ -3,6 +3,9 @@
 
 use super::*;
 use crate::Gate;
+use crate::manifest::format::{
+    FORMAT, crc32, raw_exit_code as exit_code, raw_program as program, raw_variable as variable,
+};
 
 fn manifest_of(gate: Gate) -> Vec<u8> {
     let build = crate::manifest::Build {

@@ -13,65 +13,11 @@
 // - nothing of std or core that could be recompiled with the flags: the write and the exit are the C
 //   library's (`sys.rs`), which the build does not recompile.
 // tests/cpu/run.sh proves it under emulated CPUs, and disassembles this path in every build it makes.
-//
-// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md).
 
-use super::{Rows, detect, sys};
-use crate::names::cpu::{Family, X86_FEATURES};
-
-/// The name a refusal before std starts uses where the system does not say the program's.
-pub(crate) const UNNAMED_PROGRAM: &str = "this program";
-
-/// `1 << bit` for every bit of a word, so that the refusal path never shifts by a variable.
-pub(super) const ROW_MASKS: [u64; 64] = {
-    let mut masks = [0; 64];
-    let mut bit = 0;
-    while bit < 64 {
-        masks[bit] = 1 << bit;
-        bit += 1;
-    }
-    masks
-};
-
-/// Whether row `row` is in `rows`.
-#[inline(always)]
-pub(super) fn has(rows: Rows, row: usize) -> bool {
-    if row < 64 {
-        rows.low & core::hint::black_box(ROW_MASKS[row]) != 0
-    } else {
-        rows.high & core::hint::black_box(ROW_MASKS[row - 64]) != 0
-    }
-}
-
-/// `i + 1`, opaque to the optimiser: every loop on the refusal path counts with it, so that none
-/// is vectorised or unrolled into instructions this CPU may lack.
-#[inline(always)]
-pub(super) fn next(i: usize) -> usize {
-    core::hint::black_box(i + 1)
-}
-
-/// `level_rows` of every level, computed at compile time, for the refusal path to load.
-const LEVEL_ROWS: [Rows; 5] =
-    [Rows::EMPTY, Rows::EMPTY, super::level_rows(2), super::level_rows(3), super::level_rows(4)];
-
-/// The highest x86-64 level all of whose rows are in `rows`.
-pub(super) fn level_of(rows: Rows) -> u8 {
-    let mut level = 1;
-    while level < 4 {
-        let mut row = 0;
-        while row < X86_FEATURES.len() {
-            let needed = X86_FEATURES[row].level;
-            if needed >= 2 && needed <= level + 1 && !has(rows, row) {
-                return level;
-            }
-            row = next(row);
-        }
-        level += 1;
-    }
-    level
-}
+use super::rows::{LEVEL_ROWS, Rows, any_beyond, has, level_of, next, this_family};
+use super::sink::{BUFFER, Buffer, Sink};
+use super::{detect, sys};
+use crate::names::cpu::Family;
 
 /// Who is refused. Always read by reference, from a gate or a static, never built or copied on the
 /// refusal path: see the top of this file.
@@ -94,7 +40,7 @@ impl Refusal<'static> {
     /// the package it is derived from).
     pub(crate) const fn in_main(program: &'static str, variable: &'static str, from_package: bool) -> Self {
         Refusal {
-            family: super::this_family(),
+            family: this_family(),
             x86_64: cfg!(target_arch = "x86_64"),
             program: Some(program.as_bytes()),
             variable: Some(variable.as_bytes()),
@@ -105,7 +51,7 @@ impl Refusal<'static> {
 
 /// Writes the refusal for a build that assumed `assumed` on a CPU with `present`: from `&'static`
 /// pieces and names only, no formatting.
-pub(super) fn render(out: &mut impl Sink, refusal: &Refusal<'_>, assumed: Rows, present: Rows) {
+pub(crate) fn render(out: &mut impl Sink, refusal: &Refusal<'_>, assumed: Rows, present: Rows) {
     let family = refusal.family;
     let built_level = if refusal.x86_64 { level_of(assumed) } else { 1 };
     let cpu_level = level_of(present);
@@ -191,14 +137,6 @@ fn level_name(out: &mut impl Sink, level: u8) {
     }
 }
 
-/// Whether some row is in `included` but not in `excluded`: two words at once. The complements
-/// pass through `black_box`, or the optimiser fuses `a & !b` into `andn` (BMI1).
-pub(super) fn any_beyond(included: Rows, excluded: Rows) -> bool {
-    let low = included.low & core::hint::black_box(!excluded.low);
-    let high = included.high & core::hint::black_box(!excluded.high);
-    low | high != 0
-}
-
 /// `a, b, c`: the rows in `included` but not in `excluded`, each name after `prefix`; rustc's
 /// flag syntax wants commas without spaces.
 fn list(out: &mut impl Sink, family: Family, included: Rows, excluded: Rows, prefix: &str) {
@@ -219,53 +157,6 @@ fn list(out: &mut impl Sink, family: Family, included: Rows, excluded: Rows, pre
     }
 }
 
-/// Where a message is written: a `String` for the pure API, a fixed buffer on the refusal path.
-pub(super) trait Sink {
-    fn byte(&mut self, byte: u8);
-
-    /// `byte` if it is printable ASCII, else `?`: for names the operator did not write.
-    fn printable(&mut self, byte: u8) {
-        self.byte(if byte.is_ascii_graphic() || byte == b' ' { byte } else { b'?' });
-    }
-
-    fn text(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            self.byte(bytes[i]);
-            i = next(i);
-        }
-    }
-}
-
-impl Sink for String {
-    fn byte(&mut self, byte: u8) {
-        self.push(char::from(byte));
-    }
-
-    fn text(&mut self, text: &str) {
-        self.push_str(text);
-    }
-}
-
-/// The refusal's buffer: a fixed array and a count. Every byte goes through `black_box`, so the
-/// compiler cannot merge the stores into vector instructions.
-pub(super) struct Buffer<'a> {
-    pub(super) bytes: &'a mut [u8; BUFFER],
-    pub(super) len: usize,
-}
-
-pub(super) const BUFFER: usize = 4096;
-
-impl Sink for Buffer<'_> {
-    fn byte(&mut self, byte: u8) {
-        if self.len < BUFFER {
-            self.bytes[self.len] = core::hint::black_box(byte);
-            self.len += 1;
-        }
-    }
-}
-
 /// Refuses, if this CPU lacks any of `assumed` (rows of this target's family's table): renders
 /// the refusal, writes it to stderr in one write, and exits with `exit_code`. Not to be
 /// overridden: the program would crash. Out of line and cold; see the top of this file for how
@@ -282,7 +173,7 @@ pub(crate) fn refuse_cpu(assumed: Rows, refusal: &Refusal<'_>, exit_code: u8) {
 /// read (then the build is trusted). On x86-64 (`x86_64`) a refusal also reads the levels' rows, so
 /// that it can say which level this CPU is.
 #[inline(always)]
-pub(super) fn lacking(assumed: Rows, x86_64: bool) -> Option<Rows> {
+pub(crate) fn lacking(assumed: Rows, x86_64: bool) -> Option<Rows> {
     let present = detect::present(assumed)?;
     if !any_beyond(assumed, present) {
         return None;
@@ -299,7 +190,7 @@ pub(super) fn lacking(assumed: Rows, x86_64: bool) -> Option<Rows> {
 /// stderr in one write, and exits with `exit_code`.
 #[cold]
 #[inline(never)]
-pub(super) fn refuse(assumed: Rows, present: Rows, refusal: &Refusal<'_>, exit_code: u8) -> ! {
+pub(crate) fn refuse(assumed: Rows, present: Rows, refusal: &Refusal<'_>, exit_code: u8) -> ! {
     // Zeroed by the C library's `memset`, which the build does not recompile.
     let mut bytes = [0; BUFFER];
     let mut buffer = Buffer { bytes: &mut bytes, len: 0 };

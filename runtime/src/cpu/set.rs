@@ -1,60 +1,10 @@
-// Sets of CPU features: `Rows`, a set of rows of one family's table as two integers, which the
-// refusal path moves safely (see `refuse.rs`), and `CpuFeatures`, the public set with its family;
-// and the x86-64 levels as sets.
-//
-// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md).
+// `CpuFeatures`, the public set of CPU features with its family: what a build assumed, what a CPU
+// has, by `target_feature` names.
 
-use super::{detect, family, refuse};
+use super::detect;
+use super::rows::{Rows, family, level_of, level_rows};
 use crate::Arch;
-use crate::names::cpu::{AARCH64_FEATURES, Family, UNCHECKED, X86_FEATURES};
-
-/// A set of rows of one family's table: two words, so a family holds at most 128 rows. It is a
-/// pair of integers, which the compiler moves as two scalars, never as one 16-byte vector: the
-/// refusal path runs on CPUs that may lack the instructions such a move would use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct Rows {
-    pub(crate) low: u64,
-    pub(crate) high: u64,
-}
-
-impl Rows {
-    pub(crate) const EMPTY: Rows = Rows { low: 0, high: 0 };
-
-    #[inline]
-    pub(crate) const fn is_empty(self) -> bool {
-        self.low == 0 && self.high == 0
-    }
-
-    #[inline]
-    pub(crate) const fn without(self, other: Rows) -> Rows {
-        Rows { low: self.low & !other.low, high: self.high & !other.high }
-    }
-
-    #[inline]
-    pub(crate) const fn union(self, other: Rows) -> Rows {
-        Rows { low: self.low | other.low, high: self.high | other.high }
-    }
-
-    /// The set with row `row` added: for `const` code and tests, never the refusal path (it
-    /// shifts by a variable).
-    #[inline]
-    pub(crate) const fn with(self, row: usize) -> Rows {
-        if row < 64 {
-            Rows { low: self.low | 1 << row, high: self.high }
-        } else {
-            Rows { low: self.low, high: self.high | 1 << (row - 64) }
-        }
-    }
-
-    #[inline]
-    pub(crate) const fn contains(self, row: usize) -> bool {
-        if row < 64 { self.low & 1 << row != 0 } else { self.high & 1 << (row - 64) != 0 }
-    }
-}
-
-const _: () = assert!(X86_FEATURES.len() <= 128 && AARCH64_FEATURES.len() <= 128, "a set is two u64s");
+use crate::names::cpu::{Family, Source, UNCHECKED};
 
 /// A set of CPU features the gate knows: those above an architecture's baseline that a build
 /// can assume (`target_feature` names: `avx2`, `lse`, ...), of one architecture family.
@@ -160,7 +110,7 @@ impl CpuFeatures {
     /// The highest x86-64 level whose features are all in the set: 1 (the baseline) to 4.
     #[inline]
     pub fn level(self) -> u8 {
-        refuse::level_of(self.rows)
+        level_of(self.rows)
     }
 
     /// What this CPU has of the features the gate knows for the architecture this code was
@@ -173,35 +123,50 @@ impl CpuFeatures {
         Some(CpuFeatures { family, rows: detect::present(all)? })
     }
 
+    /// Whether the features are x86's (one table serves 32- and 64-bit x86), not aarch64's.
+    ///
+    /// ```
+    /// use platform_gate::{Arch, CpuFeatures};
+    ///
+    /// assert!(CpuFeatures::none(Arch::X86).unwrap().is_x86());
+    /// assert!(!CpuFeatures::none(Arch::Aarch64).unwrap().is_x86());
+    /// ```
+    #[inline]
+    pub const fn is_x86(self) -> bool {
+        matches!(self.family, Family::X86)
+    }
+
+    /// The bits of Linux's `AT_HWCAP` and `AT_HWCAP2` that report the features, as the gate reads
+    /// them on aarch64 Linux and Android (a feature is present when all of its bits are); `None`
+    /// for x86, whose features CPUID reports.
+    ///
+    /// ```
+    /// use platform_gate::{Arch, CpuFeatures};
+    ///
+    /// let aes = CpuFeatures::from_names(Arch::Aarch64, &["aes"]).unwrap();
+    /// assert_eq!(aes.linux_hwcaps(), Some((1 << 3 | 1 << 4, 0)), "AES and PMULL");
+    /// assert_eq!(CpuFeatures::x86_64_level(2).linux_hwcaps(), None);
+    /// ```
+    #[inline]
+    pub fn linux_hwcaps(self) -> Option<(u64, u64)> {
+        if self.is_x86() {
+            return None;
+        }
+        let table = self.family.table();
+        let mut words = (0, 0);
+        for row in (0..table.len()).filter(|&row| self.rows.contains(row)) {
+            match table[row].source {
+                Source::Hwcap { word: 1, mask } => words.0 |= mask,
+                Source::Hwcap { mask, .. } => words.1 |= mask,
+                Source::Cpuid { .. } | Source::Avx10 { .. } => {}
+            }
+        }
+        Some(words)
+    }
+
     /// No features of `arch`'s family; `None` if `arch` has no table.
     #[inline]
     pub fn none(arch: Arch) -> Option<CpuFeatures> {
         Some(CpuFeatures { family: family(arch)?, rows: Rows::EMPTY })
     }
-}
-
-/// The highest x86-64 level all of whose features are in `rows`, at compile time (the refusal
-/// path has its own, `refuse::level_of`, which obeys that path's rules).
-#[inline]
-pub(crate) const fn const_level_of(rows: Rows) -> u8 {
-    let mut level = 1;
-    while level < 4 && level_rows(level + 1).without(rows).is_empty() {
-        level += 1;
-    }
-    level
-}
-
-/// The x86 rows of levels 2 to `level`.
-#[inline]
-pub(crate) const fn level_rows(level: u8) -> Rows {
-    let mut rows = Rows::EMPTY;
-    let mut row = 0;
-    while row < X86_FEATURES.len() {
-        let feature = &X86_FEATURES[row];
-        if feature.level >= 2 && feature.level <= level {
-            rows = rows.with(row);
-        }
-        row += 1;
-    }
-    rows
 }

@@ -1,17 +1,12 @@
-// What the CPU refusal needs of the system, from the C library: writing to stderr, exiting, and the
-// program's file name. Not std's: LTO recompiles std with the build's raised flags, and this code runs
-// on a CPU that lacks them; the C library is the system's own, built for the baseline. With the
-// early hook (`early.rs`) and CPUID and XGETBV (`detect.rs`), these are the runtime crate's only
-// `unsafe` items, each with why it is sound.
-//
-// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md). Also zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see
-// CONTRIBUTING.md).
+// What the CPU refusal needs of the system, from the C library: writing to stderr, exiting, the
+// program's file name, and the auxiliary vector and image base the other files read. Not std's: LTO
+// recompiles std with the build's raised flags, and this code runs on a CPU that lacks them; the C
+// library is the system's own, built for the baseline. Every `unsafe` item here says why it is sound.
 
+use super::rows::next;
 #[cfg(any(unix, windows))]
-use super::refuse::BUFFER;
-use super::refuse::{Sink, UNNAMED_PROGRAM};
+use super::sink::BUFFER;
+use super::sink::{Sink, UNNAMED_PROGRAM};
 
 #[cfg(unix)]
 #[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
@@ -103,24 +98,22 @@ pub(super) fn exit(code: i32) -> ! {
 }
 
 #[cfg(not(any(unix, windows)))]
-pub(super) fn write_stderr(_: &[u8; super::refuse::BUFFER], _: usize) {}
+pub(super) fn write_stderr(_: &[u8; super::sink::BUFFER], _: usize) {}
 
 #[cfg(not(any(unix, windows)))]
 pub(super) fn exit(code: i32) -> ! {
     std::process::exit(code)
 }
 
+/// Whether [`write_program_file_name`] names the file.
+pub(crate) const NAMES_PROGRAM_FILE: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
 /// Writes the file name this program was started by (`kvd` for `/usr/bin/kvd`), from the path
 /// the kernel passed in the auxiliary vector (`AT_EXECFN`), as printable ASCII (any other byte as
 /// `?`); "this program" where the system does not say. Byte by byte from the C string, without
 /// `CStr` or a slice, whose debug checks use `popcnt`.
-/// Whether `write_program_file_name` names the file.
-pub(super) const NAMES_PROGRAM_FILE: bool = cfg!(any(target_os = "linux", target_os = "android"));
-
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(super) fn write_program_file_name(out: &mut impl Sink) {
-    use super::refuse::next;
-
     const AT_EXECFN: core::ffi::c_ulong = 31;
     // Paths longer than this are cut: Linux's own limit is 4,096 bytes.
     const LONGEST: usize = 4096;

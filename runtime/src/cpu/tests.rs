@@ -1,9 +1,12 @@
 // The CPU check's unit tests: the pure API, the refusal's rendering, the tables against the
 // detection, and this machine's CPU read against std's detection.
 
-use super::assumed::assumed;
-use super::refuse::{BUFFER, Buffer, Refusal, render};
+use super::assumed::{ASSUMED_BY_RUNTIME, assumed};
+use super::refuse::{Refusal, render};
+use super::rows::{family, level_rows};
+use super::sink::{BUFFER, Buffer};
 use super::*;
+use crate::Arch;
 use crate::names::cpu::{AARCH64_FEATURES, BUILD_FLAGS, Family, Source, UNCHECKED, X86_FEATURES};
 
 fn x86_64(assumed: CpuFeatures, present: CpuFeatures) -> CpuCheck {

@@ -2,10 +2,6 @@
 // exit, from its manifest alone. It asks the runtime's own pure functions in the order the
 // binary's gate runs them (the check before std starts, the CPU check in `main`, the platform
 // check), so the prediction is the binary's behaviour, not a copy of it.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate --features read`,
-// `cargo test -p platform-gate-cli`, and `tests/cross` and `tests/cpu`, which check every
-// prediction against a real run (see CONTRIBUTING.md).
 
 use std::ffi::OsStr;
 
@@ -143,7 +139,7 @@ impl Manifest<'_> {
     /// file's name (or "this program"), "its override variable", and
     /// [`CpuCheck::EXIT_CODE_BEFORE_START`].
     pub fn names_itself_before_start(&self) -> bool {
-        self.cpu.reads_own_manifest && self.cpu.alone_in_file
+        self.cpu.reads_own_manifest && self.alone_in_file()
     }
 }
 

@@ -1,7 +1,5 @@
 // CPU architectures: one row each, with Go's spelling (etcd's matrix and variable), Rust's, any
 // aliases operators use, and the `cfg` that is true when compiling for it.
-//
-// Zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see CONTRIBUTING.md).
 
 name_table! {
     /// A CPU architecture, as an operator or a support matrix names it.
@@ -16,6 +14,9 @@ name_table! {
     ///
     /// assert_eq!(Arch::from_name("AMD64"), Some(Arch::X86_64));
     /// assert_eq!(Arch::from_name("aarch64"), Some(Arch::Aarch64));
+    /// // Kubernetes labels and manifests write Go's spelling exactly.
+    /// assert_eq!(Arch::from_go_name("arm64"), Some(Arch::Aarch64));
+    /// assert_eq!(Arch::from_go_name("aarch64"), None);
     /// assert!(Arch::X86.is_named("i686"));
     /// assert!(!Arch::X86_64.is_named("x86"));
     /// assert_eq!(Arch::Aarch64.to_string(), "arm64");

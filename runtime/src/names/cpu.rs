@@ -3,11 +3,6 @@
 // the runtime's tables, its `cfg!` flags, the early check's `cfg`, and the macro's `cfg!`s in the
 // user's crate all come from these rows. Every feature rustc lists for x86 and aarch64 is a row here
 // or in `UNCHECKED`, and a test compares both with `rustc --print target-features`.
-//
-// Zone: the refusal path: its code runs on a CPU that lacks what the build assumed and obeys
-// `cpu/refuse.rs`'s rules, proved by `tests/cpu/run.sh` and `tests/cpu/baseline_only.py` (see
-// CONTRIBUTING.md). Also zone: the expansion and its budget: it runs or is compiled in every user's
-// build, proved by `tests/ui.rs`, `tests/lints.rs` and `benches/cost.sh` (see CONTRIBUTING.md).
 
 /// Which table: x86 rows serve 32- and 64-bit x86 alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,15 +17,6 @@ impl Family {
         match self {
             Family::X86 => &X86_FEATURES,
             Family::Aarch64 => &AARCH64_FEATURES,
-        }
-    }
-
-    /// The family's NFD names, row by row (see `X86_NFD`).
-    #[allow(dead_code)] // The macro crate compiles this table too.
-    pub(crate) const fn nfd(self) -> &'static [&'static [&'static str]] {
-        match self {
-            Family::X86 => &X86_NFD,
-            Family::Aarch64 => &AARCH64_NFD,
         }
     }
 }
@@ -93,8 +79,7 @@ const fn hwcap_word(word: u8, bits: &[u8]) -> Source {
     Source::Hwcap { word, mask }
 }
 
-/// Calls `$callback!` with every row: `x86: [NAME => SOURCE, LEVEL, NFD; ...] aarch64: [NAME => SOURCE,
-/// NFD; ...]`.
+/// Calls `$callback!` with every row: `x86: [NAME => SOURCE, LEVEL; ...] aarch64: [NAME => SOURCE; ...]`.
 /// Rows are literals, so that a callback can write `cfg(target_feature = NAME)` for each.
 macro_rules! cpu_features {
     ($callback:ident) => {
@@ -103,151 +88,151 @@ macro_rules! cpu_features {
             x86: [
                 // x86-64-v2. (Its LAHF/SAHF is a row below: a stable compiler does not report it,
                 // so a level counted with it would never be reached.)
-                "cmpxchg16b" => cpuid(1, 0, ECX, 13, 0), 2, &["CX16"];
-                "popcnt" => cpuid(1, 0, ECX, 23, 0), 2, &["POPCNT"];
-                "sse3" => cpuid(1, 0, ECX, 0, 0), 2, &["SSE3"];
-                "sse4.1" => cpuid(1, 0, ECX, 19, 0), 2, &["SSE4"];
-                "sse4.2" => cpuid(1, 0, ECX, 20, 0), 2, &["SSE42"];
-                "ssse3" => cpuid(1, 0, ECX, 9, 0), 2, &["SSSE3"];
+                "cmpxchg16b" => cpuid(1, 0, ECX, 13, 0), 2;
+                "popcnt" => cpuid(1, 0, ECX, 23, 0), 2;
+                "sse3" => cpuid(1, 0, ECX, 0, 0), 2;
+                "sse4.1" => cpuid(1, 0, ECX, 19, 0), 2;
+                "sse4.2" => cpuid(1, 0, ECX, 20, 0), 2;
+                "ssse3" => cpuid(1, 0, ECX, 9, 0), 2;
                 // x86-64-v3
-                "avx" => cpuid(1, 0, ECX, 28, AVX), 3, &["AVX"];
-                "avx2" => cpuid(7, 0, EBX, 5, AVX), 3, &["AVX2"];
-                "bmi1" => cpuid(7, 0, EBX, 3, 0), 3, &["BMI1"];
-                "bmi2" => cpuid(7, 0, EBX, 8, 0), 3, &["BMI2"];
-                "f16c" => cpuid(1, 0, ECX, 29, AVX), 3, &["F16C"];
-                "fma" => cpuid(1, 0, ECX, 12, AVX), 3, &["FMA3"];
-                "lzcnt" => cpuid(EXTENDED, 0, ECX, 5, 0), 3, &["LZCNT"];
-                "movbe" => cpuid(1, 0, ECX, 22, 0), 3, &["MOVBE"];
-                "xsave" => cpuid(1, 0, ECX, 26, 0), 3, &["XSAVE"];
+                "avx" => cpuid(1, 0, ECX, 28, AVX), 3;
+                "avx2" => cpuid(7, 0, EBX, 5, AVX), 3;
+                "bmi1" => cpuid(7, 0, EBX, 3, 0), 3;
+                "bmi2" => cpuid(7, 0, EBX, 8, 0), 3;
+                "f16c" => cpuid(1, 0, ECX, 29, AVX), 3;
+                "fma" => cpuid(1, 0, ECX, 12, AVX), 3;
+                "lzcnt" => cpuid(EXTENDED, 0, ECX, 5, 0), 3;
+                "movbe" => cpuid(1, 0, ECX, 22, 0), 3;
+                "xsave" => cpuid(1, 0, ECX, 26, 0), 3;
                 // x86-64-v4
-                "avx512bw" => cpuid(7, 0, EBX, 30, AVX512), 4, &["AVX512BW"];
-                "avx512cd" => cpuid(7, 0, EBX, 28, AVX512), 4, &["AVX512CD"];
-                "avx512dq" => cpuid(7, 0, EBX, 17, AVX512), 4, &["AVX512DQ"];
-                "avx512f" => cpuid(7, 0, EBX, 16, AVX512), 4, &["AVX512F"];
-                "avx512vl" => cpuid(7, 0, EBX, 31, AVX512), 4, &["AVX512VL"];
+                "avx512bw" => cpuid(7, 0, EBX, 30, AVX512), 4;
+                "avx512cd" => cpuid(7, 0, EBX, 28, AVX512), 4;
+                "avx512dq" => cpuid(7, 0, EBX, 17, AVX512), 4;
+                "avx512f" => cpuid(7, 0, EBX, 16, AVX512), 4;
+                "avx512vl" => cpuid(7, 0, EBX, 31, AVX512), 4;
                 // x86, outside the levels
-                "adx" => cpuid(7, 0, EBX, 19, 0), 0, &["ADX"];
-                "aes" => cpuid(1, 0, ECX, 25, 0), 0, &["AESNI"];
-                "amx-avx512" => cpuid(0x1e, 1, EAX, 7, AMX | AVX512), 0, &[];
-                "amx-bf16" => cpuid(7, 0, EDX, 22, AMX), 0, &["AMXBF16", "AMXTILE"];
-                "amx-complex" => cpuid(7, 1, EDX, 8, AMX), 0, &["AMXCOMPLEX", "AMXTILE"];
-                "amx-fp16" => cpuid(7, 1, EAX, 21, AMX), 0, &["AMXFP16", "AMXTILE"];
-                "amx-fp8" => cpuid(0x1e, 1, EAX, 4, AMX), 0, &["AMXFP8", "AMXTILE"];
-                "amx-int8" => cpuid(7, 0, EDX, 25, AMX), 0, &["AMXINT8", "AMXTILE"];
-                "amx-movrs" => cpuid(0x1e, 1, EAX, 8, AMX), 0, &[];
-                "amx-tf32" => cpuid(0x1e, 1, EAX, 6, AMX), 0, &["AMXTF32", "AMXTILE"];
-                "amx-tile" => cpuid(7, 0, EDX, 24, AMX), 0, &["AMXTILE"];
-                "apxf" => cpuid(7, 1, EDX, 21, APX), 0, &["APX_F"];
-                "avx10.1" => Source::Avx10 { version: 1 }, 0, &["AVX10_VERSION>=1"];
-                "avx10.2" => Source::Avx10 { version: 2 }, 0, &["AVX10_VERSION>=2"];
-                "avx512bf16" => cpuid(7, 1, EAX, 5, AVX512), 0, &["AVX512BF16", "AVX512F"];
-                "avx512bitalg" => cpuid(7, 0, ECX, 12, AVX512), 0, &["AVX512BITALG", "AVX512F"];
-                "avx512fp16" => cpuid(7, 0, EDX, 23, AVX512), 0, &["AVX512FP16", "AVX512F"];
-                "avx512ifma" => cpuid(7, 0, EBX, 21, AVX512), 0, &["AVX512IFMA", "AVX512F"];
-                "avx512vbmi" => cpuid(7, 0, ECX, 1, AVX512), 0, &["AVX512VBMI", "AVX512F"];
-                "avx512vbmi2" => cpuid(7, 0, ECX, 6, AVX512), 0, &["AVX512VBMI2", "AVX512F"];
-                "avx512vnni" => cpuid(7, 0, ECX, 11, AVX512), 0, &["AVX512VNNI", "AVX512F"];
-                "avx512vp2intersect" => cpuid(7, 0, EDX, 8, AVX512), 0, &["AVX512VP2INTERSECT", "AVX512F"];
-                "avx512vpopcntdq" => cpuid(7, 0, ECX, 14, AVX512), 0, &["AVX512VPOPCNTDQ", "AVX512F"];
-                "avxifma" => cpuid(7, 1, EAX, 23, AVX), 0, &["AVXIFMA", "AVX"];
-                "avxneconvert" => cpuid(7, 1, EDX, 5, AVX), 0, &["AVXNECONVERT", "AVX"];
-                "avxvnni" => cpuid(7, 1, EAX, 4, AVX), 0, &["AVXVNNI", "AVX"];
-                "avxvnniint16" => cpuid(7, 1, EDX, 10, AVX), 0, &["AVXVNNIINT16", "AVX"];
-                "avxvnniint8" => cpuid(7, 1, EDX, 4, AVX), 0, &["AVXVNNIINT8", "AVX"];
-                "ermsb" => cpuid(7, 0, EBX, 9, 0), 0, &["ERMS"];
-                "fma4" => cpuid(EXTENDED, 0, ECX, 16, AVX), 0, &["FMA4", "AVX"];
-                "gfni" => cpuid(7, 0, ECX, 8, 0), 0, &["GFNI"];
-                "kl" => cpuid(0x19, 0, EBX, 0, 0), 0, &["KEYLOCKER"];
-                "lahfsahf" => cpuid(EXTENDED, 0, ECX, 0, 0), 0, &["LAHF"];
-                "movrs" => cpuid(7, 1, EAX, 31, 0), 0, &[];
-                "pclmulqdq" => cpuid(1, 0, ECX, 1, 0), 0, &["CLMUL"];
-                "prfchw" => cpuid(EXTENDED, 0, ECX, 8, 0), 0, &[];
-                "rdrand" => cpuid(1, 0, ECX, 30, 0), 0, &["RDRAND"];
-                "rdseed" => cpuid(7, 0, EBX, 18, 0), 0, &["RDSEED"];
-                "rtm" => cpuid(7, 0, EBX, 11, 0), 0, &["RTM"];
-                "sha" => cpuid(7, 0, EBX, 29, 0), 0, &["SHA"];
-                "sha512" => cpuid(7, 1, EAX, 0, AVX), 0, &[];
-                "sm3" => cpuid(7, 1, EAX, 1, AVX), 0, &["SM3_X86", "AVX"];
-                "sm4" => cpuid(7, 1, EAX, 2, AVX), 0, &["SM4_X86", "AVX"];
-                "sse4a" => cpuid(EXTENDED, 0, ECX, 6, 0), 0, &["SSE4A"];
-                "tbm" => cpuid(EXTENDED, 0, ECX, 21, 0), 0, &["TBM"];
-                "vaes" => cpuid(7, 0, ECX, 9, AVX), 0, &["VAES", "AVX"];
-                "vpclmulqdq" => cpuid(7, 0, ECX, 10, AVX), 0, &["VPCLMULQDQ", "AVX"];
-                "widekl" => cpuid(0x19, 0, EBX, 2, 0), 0, &["KEYLOCKERW"];
-                "xop" => cpuid(EXTENDED, 0, ECX, 11, AVX), 0, &["XOP", "AVX"];
-                "xsavec" => cpuid(0xd, 1, EAX, 1, 0), 0, &["XSAVEC"];
-                "xsaveopt" => cpuid(0xd, 1, EAX, 0, 0), 0, &["XSAVEOPT"];
-                "xsaves" => cpuid(0xd, 1, EAX, 3, 0), 0, &["XSAVES"];
+                "adx" => cpuid(7, 0, EBX, 19, 0), 0;
+                "aes" => cpuid(1, 0, ECX, 25, 0), 0;
+                "amx-avx512" => cpuid(0x1e, 1, EAX, 7, AMX | AVX512), 0;
+                "amx-bf16" => cpuid(7, 0, EDX, 22, AMX), 0;
+                "amx-complex" => cpuid(7, 1, EDX, 8, AMX), 0;
+                "amx-fp16" => cpuid(7, 1, EAX, 21, AMX), 0;
+                "amx-fp8" => cpuid(0x1e, 1, EAX, 4, AMX), 0;
+                "amx-int8" => cpuid(7, 0, EDX, 25, AMX), 0;
+                "amx-movrs" => cpuid(0x1e, 1, EAX, 8, AMX), 0;
+                "amx-tf32" => cpuid(0x1e, 1, EAX, 6, AMX), 0;
+                "amx-tile" => cpuid(7, 0, EDX, 24, AMX), 0;
+                "apxf" => cpuid(7, 1, EDX, 21, APX), 0;
+                "avx10.1" => Source::Avx10 { version: 1 }, 0;
+                "avx10.2" => Source::Avx10 { version: 2 }, 0;
+                "avx512bf16" => cpuid(7, 1, EAX, 5, AVX512), 0;
+                "avx512bitalg" => cpuid(7, 0, ECX, 12, AVX512), 0;
+                "avx512fp16" => cpuid(7, 0, EDX, 23, AVX512), 0;
+                "avx512ifma" => cpuid(7, 0, EBX, 21, AVX512), 0;
+                "avx512vbmi" => cpuid(7, 0, ECX, 1, AVX512), 0;
+                "avx512vbmi2" => cpuid(7, 0, ECX, 6, AVX512), 0;
+                "avx512vnni" => cpuid(7, 0, ECX, 11, AVX512), 0;
+                "avx512vp2intersect" => cpuid(7, 0, EDX, 8, AVX512), 0;
+                "avx512vpopcntdq" => cpuid(7, 0, ECX, 14, AVX512), 0;
+                "avxifma" => cpuid(7, 1, EAX, 23, AVX), 0;
+                "avxneconvert" => cpuid(7, 1, EDX, 5, AVX), 0;
+                "avxvnni" => cpuid(7, 1, EAX, 4, AVX), 0;
+                "avxvnniint16" => cpuid(7, 1, EDX, 10, AVX), 0;
+                "avxvnniint8" => cpuid(7, 1, EDX, 4, AVX), 0;
+                "ermsb" => cpuid(7, 0, EBX, 9, 0), 0;
+                "fma4" => cpuid(EXTENDED, 0, ECX, 16, AVX), 0;
+                "gfni" => cpuid(7, 0, ECX, 8, 0), 0;
+                "kl" => cpuid(0x19, 0, EBX, 0, 0), 0;
+                "lahfsahf" => cpuid(EXTENDED, 0, ECX, 0, 0), 0;
+                "movrs" => cpuid(7, 1, EAX, 31, 0), 0;
+                "pclmulqdq" => cpuid(1, 0, ECX, 1, 0), 0;
+                "prfchw" => cpuid(EXTENDED, 0, ECX, 8, 0), 0;
+                "rdrand" => cpuid(1, 0, ECX, 30, 0), 0;
+                "rdseed" => cpuid(7, 0, EBX, 18, 0), 0;
+                "rtm" => cpuid(7, 0, EBX, 11, 0), 0;
+                "sha" => cpuid(7, 0, EBX, 29, 0), 0;
+                "sha512" => cpuid(7, 1, EAX, 0, AVX), 0;
+                "sm3" => cpuid(7, 1, EAX, 1, AVX), 0;
+                "sm4" => cpuid(7, 1, EAX, 2, AVX), 0;
+                "sse4a" => cpuid(EXTENDED, 0, ECX, 6, 0), 0;
+                "tbm" => cpuid(EXTENDED, 0, ECX, 21, 0), 0;
+                "vaes" => cpuid(7, 0, ECX, 9, AVX), 0;
+                "vpclmulqdq" => cpuid(7, 0, ECX, 10, AVX), 0;
+                "widekl" => cpuid(0x19, 0, EBX, 2, 0), 0;
+                "xop" => cpuid(EXTENDED, 0, ECX, 11, AVX), 0;
+                "xsavec" => cpuid(0xd, 1, EAX, 1, 0), 0;
+                "xsaveopt" => cpuid(0xd, 1, EAX, 0, 0), 0;
+                "xsaves" => cpuid(0xd, 1, EAX, 3, 0), 0;
             ]
             // From Linux's `asm/hwcap.h`: `AT_HWCAP` bits, then `AT_HWCAP2` bits.
             aarch64: [
-                "aes" => hwcap(&[3, 4]), &["AES", "PMULL"];
-                "crc" => hwcap(&[7]), &["CRC32"];
-                "dit" => hwcap(&[24]), &["DIT"];
-                "dotprod" => hwcap(&[20]), &["ASIMDDP"];
-                "dpb" => hwcap(&[16]), &["DCPOP"];
-                "fcma" => hwcap(&[14]), &["FCMA"];
-                "fhm" => hwcap(&[23]), &["ASIMDFHM"];
-                "flagm" => hwcap(&[27]), &["FLAGM"];
-                "fp16" => hwcap(&[9, 10]), &["FPHP", "ASIMDHP"];
-                "jsconv" => hwcap(&[13]), &["JSCVT"];
-                "lse" => hwcap(&[8]), &["ATOMICS"];
-                "lse2" => hwcap(&[25]), &["USCAT"];
-                "paca" => hwcap(&[30]), &["PACA"];
-                "pacg" => hwcap(&[31]), &["PACG"];
-                "rcpc" => hwcap(&[15]), &["LRCPC"];
-                "rcpc2" => hwcap(&[26]), &["ILRCPC"];
-                "rdm" => hwcap(&[12]), &["ASIMDRDM"];
-                "sb" => hwcap(&[29]), &["SB"];
-                "sha2" => hwcap(&[5, 6]), &["SHA1", "SHA2"];
-                "sha3" => hwcap(&[17, 21]), &["SHA3", "SHA512"];
-                "sm4" => hwcap(&[18, 19]), &["SM3", "SM4"];
-                "ssbs" => hwcap(&[28]), &["SSBS"];
-                "sve" => hwcap(&[22]), &["SVE"];
-                "bf16" => hwcap2(&[14]), &["BF16"];
-                "bti" => hwcap2(&[17]), &["BTI"];
-                "cssc" => hwcap2(&[34]), &[];
-                "dpb2" => hwcap2(&[0]), &["DCPODP"];
-                "ecv" => hwcap2(&[19]), &["ECV"];
-                "f32mm" => hwcap2(&[10]), &["SVEF32MM"];
-                "f64mm" => hwcap2(&[11]), &["SVEF64MM"];
-                "faminmax" => hwcap2(&[50]), &[];
-                "flagm2" => hwcap2(&[7]), &["FLAGM2"];
-                "fp8" => hwcap2(&[51]), &[];
-                "fp8dot2" => hwcap2(&[54]), &[];
-                "fp8dot4" => hwcap2(&[53]), &[];
-                "fp8fma" => hwcap2(&[52]), &[];
-                "frintts" => hwcap2(&[8]), &["FRINT"];
-                "hbc" => hwcap2(&[44]), &[];
-                "i8mm" => hwcap2(&[13]), &["I8MM"];
-                "lse128" => hwcap2(&[47]), &[];
-                "lut" => hwcap2(&[49]), &[];
-                "mops" => hwcap2(&[43]), &[];
-                "mte" => hwcap2(&[18]), &["MTE"];
-                "rand" => hwcap2(&[16]), &["RNG"];
-                "rcpc3" => hwcap2(&[46]), &[];
-                "sme" => hwcap2(&[23]), &["SME"];
-                "sme-b16b16" => hwcap2(&[41]), &[];
-                "sme-f16f16" => hwcap2(&[42]), &[];
-                "sme-f64f64" => hwcap2(&[25]), &["SMEF64F64"];
-                "sme-f8f16" => hwcap2(&[58]), &[];
-                "sme-f8f32" => hwcap2(&[59]), &[];
-                "sme-fa64" => hwcap2(&[30]), &["SMEFA64"];
-                "sme-i16i64" => hwcap2(&[24]), &["SMEI16I64"];
-                "sme-lutv2" => hwcap2(&[57]), &[];
-                "sme2" => hwcap2(&[37]), &[];
-                "sme2p1" => hwcap2(&[38]), &[];
-                "ssve-fp8dot2" => hwcap2(&[62]), &[];
-                "ssve-fp8dot4" => hwcap2(&[61]), &[];
-                "ssve-fp8fma" => hwcap2(&[60]), &[];
-                "sve-b16b16" => hwcap2(&[45]), &[];
-                "sve2" => hwcap2(&[1]), &["SVE2"];
-                "sve2-aes" => hwcap2(&[2, 3]), &["SVEAES", "SVEPMULL"];
-                "sve2-bitperm" => hwcap2(&[4]), &["SVEBITPERM"];
-                "sve2-sha3" => hwcap2(&[5]), &["SVESHA3"];
-                "sve2-sm4" => hwcap2(&[6]), &["SVESM4"];
-                "sve2p1" => hwcap2(&[36]), &[];
-                "wfxt" => hwcap2(&[31]), &["WFXT"];
+                "aes" => hwcap(&[3, 4]);
+                "crc" => hwcap(&[7]);
+                "dit" => hwcap(&[24]);
+                "dotprod" => hwcap(&[20]);
+                "dpb" => hwcap(&[16]);
+                "fcma" => hwcap(&[14]);
+                "fhm" => hwcap(&[23]);
+                "flagm" => hwcap(&[27]);
+                "fp16" => hwcap(&[9, 10]);
+                "jsconv" => hwcap(&[13]);
+                "lse" => hwcap(&[8]);
+                "lse2" => hwcap(&[25]);
+                "paca" => hwcap(&[30]);
+                "pacg" => hwcap(&[31]);
+                "rcpc" => hwcap(&[15]);
+                "rcpc2" => hwcap(&[26]);
+                "rdm" => hwcap(&[12]);
+                "sb" => hwcap(&[29]);
+                "sha2" => hwcap(&[5, 6]);
+                "sha3" => hwcap(&[17, 21]);
+                "sm4" => hwcap(&[18, 19]);
+                "ssbs" => hwcap(&[28]);
+                "sve" => hwcap(&[22]);
+                "bf16" => hwcap2(&[14]);
+                "bti" => hwcap2(&[17]);
+                "cssc" => hwcap2(&[34]);
+                "dpb2" => hwcap2(&[0]);
+                "ecv" => hwcap2(&[19]);
+                "f32mm" => hwcap2(&[10]);
+                "f64mm" => hwcap2(&[11]);
+                "faminmax" => hwcap2(&[50]);
+                "flagm2" => hwcap2(&[7]);
+                "fp8" => hwcap2(&[51]);
+                "fp8dot2" => hwcap2(&[54]);
+                "fp8dot4" => hwcap2(&[53]);
+                "fp8fma" => hwcap2(&[52]);
+                "frintts" => hwcap2(&[8]);
+                "hbc" => hwcap2(&[44]);
+                "i8mm" => hwcap2(&[13]);
+                "lse128" => hwcap2(&[47]);
+                "lut" => hwcap2(&[49]);
+                "mops" => hwcap2(&[43]);
+                "mte" => hwcap2(&[18]);
+                "rand" => hwcap2(&[16]);
+                "rcpc3" => hwcap2(&[46]);
+                "sme" => hwcap2(&[23]);
+                "sme-b16b16" => hwcap2(&[41]);
+                "sme-f16f16" => hwcap2(&[42]);
+                "sme-f64f64" => hwcap2(&[25]);
+                "sme-f8f16" => hwcap2(&[58]);
+                "sme-f8f32" => hwcap2(&[59]);
+                "sme-fa64" => hwcap2(&[30]);
+                "sme-i16i64" => hwcap2(&[24]);
+                "sme-lutv2" => hwcap2(&[57]);
+                "sme2" => hwcap2(&[37]);
+                "sme2p1" => hwcap2(&[38]);
+                "ssve-fp8dot2" => hwcap2(&[62]);
+                "ssve-fp8dot4" => hwcap2(&[61]);
+                "ssve-fp8fma" => hwcap2(&[60]);
+                "sve-b16b16" => hwcap2(&[45]);
+                "sve2" => hwcap2(&[1]);
+                "sve2-aes" => hwcap2(&[2, 3]);
+                "sve2-bitperm" => hwcap2(&[4]);
+                "sve2-sha3" => hwcap2(&[5]);
+                "sve2-sm4" => hwcap2(&[6]);
+                "sve2p1" => hwcap2(&[36]);
+                "wfxt" => hwcap2(&[31]);
             ]
         }
     };
@@ -258,8 +243,8 @@ macro_rules! cpu_features {
 /// knows fewer than 1.95) are false there, and must not warn.
 macro_rules! define_tables {
     (
-        x86: [$($x86:literal => $x86_source:expr, $level:literal, $x86_nfd:expr;)*]
-        aarch64: [$($arm:literal => $arm_source:expr, $arm_nfd:expr;)*]
+        x86: [$($x86:literal => $x86_source:expr, $level:literal;)*]
+        aarch64: [$($arm:literal => $arm_source:expr;)*]
     ) => {
         /// The x86 features the gate checks.
         pub(crate) const X86_FEATURES: [CpuFeature; [$($x86),*].len()] =
@@ -267,19 +252,6 @@ macro_rules! define_tables {
         /// The aarch64 features the gate checks.
         pub(crate) const AARCH64_FEATURES: [CpuFeature; [$($arm),*].len()] =
             [$(CpuFeature { name: $arm, source: $arm_source, level: 0 }),*];
-        /// For each x86 row, the Node Feature Discovery labels that together prove it, by their
-        /// names after `feature.node.kubernetes.io/cpu-cpuid.` (`NAME>=N`: a label whose value is at
-        /// least N): klauspost/cpuid's feature names, with the label that proves the OS saves the
-        /// feature's registers where NFD's name alone does not. Empty where NFD publishes none.
-        /// Features of an x86-64 level are proved by NFD's level label instead (`X86_64_V2`..`V4`),
-        /// as NFD hides most of their own by default. A table of its own, not a field of the rows:
-        /// the refusal path links the rows into every raised binary, and these only the schedulers'
-        /// code reads.
-        #[allow(dead_code)] // The macro crate compiles this table too.
-        pub(crate) const X86_NFD: [&[&str]; X86_FEATURES.len()] = [$($x86_nfd),*];
-        /// For each aarch64 row, likewise: the kernel's hwcap names, upper-cased, as NFD labels them.
-        #[allow(dead_code)] // The macro crate compiles this table too.
-        pub(crate) const AARCH64_NFD: [&[&str]; AARCH64_FEATURES.len()] = [$($arm_nfd),*];
         /// `cfg!(target_feature = ...)` of every row, x86 then aarch64, in the crate compiling this.
         #[allow(dead_code)] // The macro crate, which runs on the build host, never reads it.
         pub(crate) const BUILD_FLAGS: [bool; X86_FEATURES.len() + AARCH64_FEATURES.len()] =
@@ -288,40 +260,6 @@ macro_rules! define_tables {
 }
 
 cpu_features!(define_tables);
-
-/// What Node Feature Discovery's default configuration (`source/cpu/cpu.go`, `newDefaultConfig`'s
-/// `attributeBlacklist`) keeps from publishing as labels: a cluster publishes these only where its
-/// NFD configuration lists them in `sources.cpu.cpuid.attributeWhitelist`. A test holds the list to
-/// NFD's source (`runtime/tests/fixtures/nfd.txt`).
-#[allow(dead_code)] // The macro crate compiles this table too.
-pub(crate) const NFD_HIDDEN_BY_DEFAULT: &[&str] = &[
-    "AVX10",
-    "BMI1",
-    "BMI2",
-    "CLMUL",
-    "CMOV",
-    "CX16",
-    "ERMS",
-    "F16C",
-    "HTT",
-    "LZCNT",
-    "MMX",
-    "MMXEXT",
-    "NX",
-    "POPCNT",
-    "RDRAND",
-    "RDSEED",
-    "RDTSCP",
-    "SGX",
-    "SGXLC",
-    "SSE",
-    "SSE2",
-    "SSE3",
-    "SSE4",
-    "SSE42",
-    "SSSE3",
-    "TDX_GUEST",
-];
 
 /// Features rustc lists for x86 or aarch64 that no table row checks, and why: `(family, name, why)`.
 /// A test compares the tables and this list with `rustc --print target-features`.

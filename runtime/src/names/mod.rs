@@ -1,10 +1,6 @@
 // The spelling tables of architectures and operating systems, one line per name, and the rules for
 // the other names and texts a gate holds. The macro crate compiles this same folder through a
 // symlink, so `matrix!` and the attribute accept exactly what the runtime does.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md). Also zone: the expansion and its
-// budget: it runs or is compiled in every user's build, proved by `tests/ui.rs`, `tests/lints.rs`
-// and `benches/cost.sh` (see CONTRIBUTING.md).
 
 /// ASCII case-insensitive equality, usable in `const` (`str::eq_ignore_ascii_case` is const only
 /// from Rust 1.89, and this crate supports 1.85).
@@ -264,7 +260,7 @@ macro_rules! name_table {
             /// write them: not another case, not the Rust spelling, not an alias.
             #[allow(dead_code)] // The macro crate compiles this table too, and takes any spelling.
             #[inline]
-            pub(crate) fn from_go_name(name: &str) -> Option<$Enum> {
+            pub fn from_go_name(name: &str) -> Option<$Enum> {
                 $Enum::ALL.iter().copied().find(|named| named.go_name() == name)
             }
 

@@ -1,7 +1,5 @@
 // Operating systems: one row each, with Go's spelling (`GOOS`, etcd's matrix), Rust's `target_os`,
 // the proper name a matrix shows, and the `cfg` that is true when compiling for it.
-//
-// Zone: cross-architecture behaviour, proved by `tests/cross/run.sh` (see CONTRIBUTING.md).
 
 name_table! {
     /// An operating system, as an operator or a support matrix names it.

@@ -1,9 +1,6 @@
 // The words of a gate's policy and a matrix's statuses: what the attribute's `check = "..."` and
 // `allow = "..."` and `matrix!`'s rows take, and what the runtime and the command print. Each table
 // is in the order of its enum's variants, which is also each word's code in a manifest.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md). Also zone: the expansion and its
-// budget: the macro crate compiles this file, proved by `tests/ui.rs` (see CONTRIBUTING.md).
 
 /// `check = "..."`: `Check::Arch`, `Check::Platform`.
 pub(crate) const CHECKS: [&str; 2] = ["arch", "platform"];

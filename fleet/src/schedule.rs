@@ -1,26 +1,26 @@
-// The matrix where schedulers read it: the platforms where a build starts without the override
-// variable, as a Kubernetes node affinity and a `docker buildx build --platform` list, so that a
-// fleet schedules the program only where it will run instead of discovering a crash loop.
-//
-// Zone: pure policy, proved by `cargo test` (see CONTRIBUTING.md).
+//! Where a gate starts without its override variable, as schedulers read it: a Kubernetes node
+//! affinity on architecture and OS, and a `docker buildx build --platform` list, so that a fleet
+//! schedules a program only where it runs instead of discovering a crash loop.
 
-use core::fmt::Write as _;
+use platform_gate::manifest::Manifest;
+use platform_gate::{Arch, Check, Matrix, Os, Policy};
 
-use crate::{Arch, Check, Matrix, Os, Policy};
+use crate::yaml::{Expression, node_affinity};
 
 /// Where a gate starts without the override variable: architectures on one OS or on any, in the
 /// order of its matrix, then its packager's. The schedulers' renderings are made from it, for one
-/// program ([`Matrix::schedule`]) or for the platforms where several all start
-/// ([`Schedule::intersection`]).
+/// program ([`Schedule::of`]) or for the platforms where several all start
+/// ([`Schedule::intersection`], [`Schedule::of_all`]).
 ///
 /// ```
 /// use platform_gate::{Allow, Check, Matrix, Policy};
+/// use platform_gate_fleet::Schedule;
 ///
-/// let etcd = Matrix::ETCD.schedule(Policy::DEFAULT);
-/// let lenient = Matrix::ETCD.schedule(Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental));
+/// let etcd = Schedule::of(&Matrix::ETCD, Policy::DEFAULT);
+/// let lenient = Schedule::of(&Matrix::ETCD, Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental));
 /// // amd64 on any OS, within amd64 on Darwin, Linux and Windows: amd64 on those three.
 /// assert_eq!(etcd.intersection(&lenient).docker_platforms(), "linux/amd64,windows/amd64,linux/ppc64le");
-/// assert_eq!(etcd.docker_platforms(), Matrix::ETCD.docker_platforms(Policy::DEFAULT));
+/// assert_eq!(etcd.docker_platforms(), "linux/amd64,linux/ppc64le");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
@@ -28,20 +28,29 @@ pub struct Schedule {
     starting: Vec<(Arch, Option<Os>)>,
 }
 
-impl Matrix<'_> {
-    /// The platforms where a gate with `policy` starts without the override variable, in the
-    /// matrix's order: under [`Check::Arch`] each admitted architecture on any OS, under
+impl Schedule {
+    /// The platforms where a gate with `matrix` and `policy` starts without the override variable,
+    /// in the matrix's order: under [`Check::Arch`] each admitted architecture on any OS, under
     /// [`Check::Platform`] each admitted (architecture, OS) row; and the policy's packager's
     /// architectures, on any OS.
-    #[inline]
-    pub fn schedule(&self, policy: Policy) -> Schedule {
+    ///
+    /// ```
+    /// use platform_gate::{Matrix, Policy};
+    /// use platform_gate_fleet::Schedule;
+    ///
+    /// let affinity = Schedule::of(&Matrix::ETCD, Policy::DEFAULT).kubernetes_node_affinity().unwrap();
+    /// assert!(affinity.starts_with("affinity:\n  nodeAffinity:\n"));
+    /// assert!(affinity.contains("values: [amd64, ppc64le]\n"));
+    /// ```
+    pub fn of(matrix: &Matrix<'_>, policy: Policy<'_>) -> Schedule {
         let mut schedule = Schedule { starting: Vec::new() };
-        for row in self.rows() {
+        for row in matrix.rows() {
             let platform = row.platform();
-            if policy.passes(self, platform) {
+            if policy.passes(matrix, platform) {
                 schedule.add(match policy.check() {
                     Check::Arch => (platform.arch, None),
-                    Check::Platform => (platform.arch, Some(platform.os)),
+                    // `Check::Platform`, and any finer check a later gate adds: the row's own OS.
+                    _ => (platform.arch, Some(platform.os)),
                 });
             }
         }
@@ -53,36 +62,25 @@ impl Matrix<'_> {
         schedule
     }
 
-    /// [`Schedule::kubernetes_node_affinity`] of [`Matrix::schedule`].
+    /// The platforms where every one of `manifests` starts without its override variable: the
+    /// intersection of their schedules. `None` for no manifests.
     ///
     /// ```
-    /// use platform_gate::{Matrix, Policy};
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// use platform_gate::manifest::Manifest;
+    /// use platform_gate_fleet::Schedule;
     ///
-    /// let affinity = Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).unwrap();
-    /// assert!(affinity.starts_with("affinity:\n  nodeAffinity:\n"));
-    /// assert!(affinity.contains("- key: kubernetes.io/arch\n"));
-    /// assert!(affinity.contains("values: [amd64, ppc64le]\n"));
+    /// let etcd = Manifest::parse(bytes, 0)?;
+    /// assert_eq!(Schedule::of_all([&etcd]).unwrap().docker_platforms(), "linux/amd64,linux/ppc64le");
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
     /// ```
-    #[inline]
-    pub fn kubernetes_node_affinity(&self, policy: Policy) -> Option<String> {
-        self.schedule(policy).kubernetes_node_affinity()
+    pub fn of_all<'a, 'm: 'a>(manifests: impl IntoIterator<Item = &'a Manifest<'m>>) -> Option<Schedule> {
+        manifests
+            .into_iter()
+            .map(|manifest| Schedule::of(&manifest.matrix(), manifest.policy))
+            .reduce(|all, next| all.intersection(&next))
     }
 
-    /// [`Schedule::docker_platforms`] of [`Matrix::schedule`].
-    ///
-    /// ```
-    /// use platform_gate::{Matrix, Policy};
-    ///
-    /// assert_eq!(Matrix::ETCD.docker_platforms(Policy::DEFAULT), "linux/amd64,linux/ppc64le");
-    /// ```
-    #[inline]
-    pub fn docker_platforms(&self, policy: Policy) -> String {
-        self.schedule(policy).docker_platforms()
-    }
-}
-
-impl Schedule {
-    #[inline]
     fn add(&mut self, entry: (Arch, Option<Os>)) {
         if !self.starting.contains(&entry) {
             self.starting.push(entry);
@@ -138,18 +136,17 @@ impl Schedule {
                 None => terms.push((os, vec![arch])),
             }
         }
-        let mut yaml = String::from(
-            "affinity:\n  nodeAffinity:\n    requiredDuringSchedulingIgnoredDuringExecution:\n      nodeSelectorTerms:\n",
-        );
-        for (os, archs) in terms {
-            yaml.push_str("        - matchExpressions:\n");
+        let terms = terms.iter().map(|(os, archs)| {
+            let mut expressions = Vec::new();
             if let Some(os) = os {
-                let _ = write!(yaml, "{}", expression("kubernetes.io/os", &[os.go_name()]));
+                let values = vec![os.go_name().to_string()];
+                expressions.push(Expression { key: "kubernetes.io/os", operator: "In", values });
             }
-            let names: Vec<&str> = archs.iter().map(|arch| arch.go_name()).collect();
-            let _ = write!(yaml, "{}", expression("kubernetes.io/arch", &names));
-        }
-        Some(yaml)
+            let values = archs.iter().map(|arch| arch.go_name().to_string()).collect();
+            expressions.push(Expression { key: "kubernetes.io/arch", operator: "In", values });
+            expressions
+        });
+        Some(node_affinity(terms))
     }
 
     /// The `--platform` list for `docker buildx build`: `os/arch` for each platform of the
@@ -171,23 +168,22 @@ impl Schedule {
     }
 }
 
-/// One `matchExpressions` entry: `key In [values]`.
-#[inline]
-pub(crate) fn expression(key: &str, values: &[&str]) -> String {
-    format!(
-        "            - key: {key}\n              operator: In\n              values: [{}]\n",
-        values.join(", ")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Allow, Packager, Row, Status};
+    use platform_gate::{Allow, Packager, Row, Status};
+
+    fn affinity(matrix: &Matrix<'_>, policy: Policy<'_>) -> Option<String> {
+        Schedule::of(matrix, policy).kubernetes_node_affinity()
+    }
+
+    fn docker(matrix: &Matrix<'_>, policy: Policy<'_>) -> String {
+        Schedule::of(matrix, policy).docker_platforms()
+    }
 
     #[test]
     fn etcds_matrix_schedules_on_its_stable_architectures() {
-        let affinity = Matrix::ETCD.kubernetes_node_affinity(Policy::DEFAULT).unwrap();
+        let affinity = affinity(&Matrix::ETCD, Policy::DEFAULT).unwrap();
         assert_eq!(
             affinity,
             "affinity:
@@ -200,13 +196,13 @@ mod tests {
               values: [amd64, ppc64le]
 "
         );
-        assert_eq!(Matrix::ETCD.docker_platforms(Policy::DEFAULT), "linux/amd64,linux/ppc64le");
+        assert_eq!(docker(&Matrix::ETCD, Policy::DEFAULT), "linux/amd64,linux/ppc64le");
     }
 
     #[test]
     fn the_platform_check_adds_the_os_and_one_term_per_os() {
         let policy = Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental);
-        let affinity = Matrix::ETCD.kubernetes_node_affinity(policy).unwrap();
+        let affinity = affinity(&Matrix::ETCD, policy).unwrap();
         let terms: Vec<&str> = affinity.split("        - matchExpressions:\n").skip(1).collect();
         assert_eq!(terms.len(), 3, "{affinity}");
         assert!(terms[0].contains("values: [darwin]\n") && terms[0].contains("values: [amd64]\n"));
@@ -215,10 +211,7 @@ mod tests {
         );
         assert!(terms[2].contains("values: [windows]\n") && terms[2].contains("values: [amd64]\n"));
         // Darwin runs no containers.
-        assert_eq!(
-            Matrix::ETCD.docker_platforms(policy),
-            "linux/amd64,windows/amd64,linux/arm64,linux/ppc64le"
-        );
+        assert_eq!(docker(&Matrix::ETCD, policy), "linux/amd64,windows/amd64,linux/arm64,linux/ppc64le");
     }
 
     #[test]
@@ -228,12 +221,12 @@ mod tests {
             Row::new(Arch::S390x, Os::Linux, Status::Experimental),
             Row::new(Arch::X86_64, Os::Linux, Status::Stable),
         ]);
-        let affinity = KV.kubernetes_node_affinity(Policy::DEFAULT).unwrap();
-        assert!(affinity.ends_with("values: [arm64, amd64]\n"), "{affinity}");
-        assert_eq!(KV.docker_platforms(Policy::DEFAULT), "linux/arm64,linux/amd64");
+        let kv = affinity(&KV, Policy::DEFAULT).unwrap();
+        assert!(kv.ends_with("values: [arm64, amd64]\n"), "{kv}");
+        assert_eq!(docker(&KV, Policy::DEFAULT), "linux/arm64,linux/amd64");
         let alpine = Policy::DEFAULT.with_packager(Some(Packager::new("Alpine Linux", "loong64")));
-        assert_eq!(KV.docker_platforms(alpine), "linux/arm64,linux/amd64,linux/loong64");
-        assert!(KV.kubernetes_node_affinity(alpine).unwrap().ends_with("values: [arm64, amd64, loong64]\n"));
+        assert_eq!(docker(&KV, alpine), "linux/arm64,linux/amd64,linux/loong64");
+        assert!(affinity(&KV, alpine).unwrap().ends_with("values: [arm64, amd64, loong64]\n"));
     }
 
     #[test]
@@ -243,14 +236,14 @@ mod tests {
             Row::new(Arch::X86_64, Os::Windows, Status::Stable),
             Row::new(Arch::S390x, Os::Linux, Status::Stable),
         ]);
-        let by_platform = KV.schedule(Policy::DEFAULT.with_check(Check::Platform));
-        let etcd = Matrix::ETCD.schedule(Policy::DEFAULT);
+        let by_platform = Schedule::of(&KV, Policy::DEFAULT.with_check(Check::Platform));
+        let etcd = Schedule::of(&Matrix::ETCD, Policy::DEFAULT);
         let both = by_platform.intersection(&etcd);
         assert_eq!(both.docker_platforms(), "windows/amd64");
         assert_eq!(etcd.intersection(&by_platform).docker_platforms(), "windows/amd64");
         assert!(
             by_platform
-                .intersection(&Matrix::ETCD.schedule(Policy::DEFAULT.with_check(Check::Platform)))
+                .intersection(&Schedule::of(&Matrix::ETCD, Policy::DEFAULT.with_check(Check::Platform)))
                 .is_empty()
         );
         assert_eq!(etcd.intersection(&etcd), etcd);
@@ -259,7 +252,7 @@ mod tests {
     #[test]
     fn nothing_to_schedule_is_said_as_such() {
         const UNSTABLE: Matrix = Matrix::new(&[Row::new(Arch::Arm, Os::Linux, Status::Unstable)]);
-        assert_eq!(UNSTABLE.kubernetes_node_affinity(Policy::DEFAULT), None);
-        assert_eq!(UNSTABLE.docker_platforms(Policy::DEFAULT), "");
+        assert_eq!(affinity(&UNSTABLE, Policy::DEFAULT), None);
+        assert_eq!(docker(&UNSTABLE, Policy::DEFAULT), "");
     }
 }

@@ -1,25 +1,17 @@
-// The binaries of a pod, from their manifests, and the nodes of a cluster, from what `kubectl get nodes
-// -o json` prints. Placements and verdicts are the runtime's (`platform_gate::fleet`); this file only
-// turns manifests and JSON into what it takes.
-//
-// Zone: the command and the format, proved by `cargo test -p platform-gate-cli`,
-// `tests/manifest_reader.py` (run by `tests/cross` and `tests/cpu`) and `benches/scan.sh` (see
-// CONTRIBUTING.md). Also zone: the fleet: pure policy, proved by `cargo test` (the consistency
-// property in `cli/tests/fleet.rs`), and against real runs by `tests/cpu/run.sh` (see
-// CONTRIBUTING.md).
-
-use platform_gate::fleet::{Pod, PodError};
-
-use crate::Manifest;
-
-/// The pod whose binaries `manifests` describe: one or more programs (told apart by their names),
-/// each for one or more platforms.
-pub fn pod<'a>(manifests: impl IntoIterator<Item = &'a Manifest<'a>>) -> Result<Pod<'a>, PodError> {
-    Pod::new(manifests.into_iter().map(Manifest::binary).collect())
-}
+// The nodes of a cluster, from what `kubectl get nodes -o json` prints: names, platforms and labels,
+// or one line that says why the bytes are not that.
 
 /// A node of a `NodeList`: its name, platform and labels.
-#[cfg(feature = "command")]
+///
+/// ```
+/// let list = br#"{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "edge-1",
+///     "labels": {"kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}}}]}"#;
+/// let nodes = platform_gate_fleet::read_node_list(list).unwrap();
+/// assert_eq!((nodes[0].name.as_str(), nodes[0].arch.as_str(), nodes[0].from_node_info), ("edge-1", "arm64", false));
+/// let labels = nodes[0].label_pairs();
+/// let node = nodes[0].node(&labels);
+/// assert_eq!(node.os, "linux");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedNode {
     /// `metadata.name`.
@@ -34,13 +26,18 @@ pub struct ListedNode {
     pub labels: Vec<(String, String)>,
 }
 
+use crate::pod::Node;
+
 /// The longest label value Kubernetes admits.
-#[cfg(feature = "command")]
 const LONGEST_LABEL_VALUE: usize = 63;
 
 /// The nodes of what `kubectl get nodes -o json` prints (a `List` of `Node`s; a `NodeList` too), or
 /// a one-line reason why it is not that.
-#[cfg(feature = "command")]
+///
+/// ```
+/// let error = platform_gate_fleet::read_node_list(br#"{"kind": "Pod"}"#).unwrap_err();
+/// assert_eq!(error, "the node list is not a List of Nodes: it has kind \"Pod\"; expected what `kubectl get nodes -o json` prints");
+/// ```
 pub fn read_node_list(bytes: &[u8]) -> Result<Vec<ListedNode>, String> {
     use serde_json::Value;
 
@@ -101,4 +98,16 @@ pub fn read_node_list(bytes: &[u8]) -> Result<Vec<ListedNode>, String> {
         nodes.push(ListedNode { name, arch, os, from_node_info, labels });
     }
     Ok(nodes)
+}
+
+impl ListedNode {
+    /// Its labels as the pairs [`Node::labels`] borrows.
+    pub fn label_pairs(&self) -> Vec<(&str, &str)> {
+        self.labels.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect()
+    }
+
+    /// The node a pod is judged on, with `labels` from [`ListedNode::label_pairs`].
+    pub fn node<'a>(&'a self, labels: &'a [(&'a str, &'a str)]) -> Node<'a> {
+        Node { arch: &self.arch, os: &self.os, labels }
+    }
 }

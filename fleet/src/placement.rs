@@ -1,0 +1,206 @@
+// Where a pod goes: the platforms for which every program has a binary that starts without its
+// variable, each with the NFD labels that prove what its binaries assumed (`nfd::requirement`), which
+// is the rule that reads a node's labels back (`nfd::proved`): the affinity admits exactly the nodes
+// whose verdict (`judge.rs`) starts.
+
+use platform_gate::manifest::Manifest;
+use platform_gate::{Platform, Verdict, decide};
+
+use crate::nfd::{self, NodeLabel};
+use crate::pod::{Binary, CpuLabels, Note, Placement, Pod, PodError, Term};
+use crate::schedule::Schedule;
+use crate::yaml::{Expression, node_affinity};
+
+impl<'a> Pod<'a> {
+    /// The pod of `binaries`; an error where there are none, or two of one program for one
+    /// platform.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// use platform_gate_fleet::{Binary, Pod, PodError};
+    ///
+    /// let etcd = Binary::from(&manifest);
+    /// assert!(matches!(Pod::new(vec![etcd, etcd]), Err(PodError::TwoBinaries { .. })));
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn new(binaries: Vec<Binary<'a>>) -> Result<Pod<'a>, PodError> {
+        if binaries.is_empty() {
+            return Err(PodError::Empty);
+        }
+        for (i, binary) in binaries.iter().enumerate() {
+            let twin = binaries[..i]
+                .iter()
+                .any(|other| other.program == binary.program && other.platform == binary.platform);
+            if twin {
+                return Err(PodError::TwoBinaries {
+                    program: binary.program.to_string(),
+                    platform: binary.platform,
+                });
+            }
+        }
+        Ok(Pod { binaries })
+    }
+
+    /// The pod whose binaries `manifests` describe: one or more programs (told apart by their
+    /// names), each for one or more platforms.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// let etcd = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// let pod = platform_gate_fleet::Pod::from_manifests([&etcd]).unwrap();
+    /// assert_eq!(pod.programs(), ["etcd"]);
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn from_manifests<'m: 'a>(
+        manifests: impl IntoIterator<Item = &'a Manifest<'m>>,
+    ) -> Result<Pod<'a>, PodError> {
+        Pod::new(manifests.into_iter().map(Binary::from).collect())
+    }
+
+    /// The programs, each once, in the order of their first binary.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// let etcd = platform_gate_fleet::Binary::from(&manifest);
+    /// let sidecar = platform_gate_fleet::Binary { program: "etcd-backup", ..etcd };
+    /// let pod = platform_gate_fleet::Pod::new(vec![etcd, sidecar]).unwrap();
+    /// assert_eq!(pod.programs(), ["etcd", "etcd-backup"]);
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn programs(&self) -> Vec<&'a str> {
+        let mut programs: Vec<&str> = Vec::new();
+        for binary in &self.binaries {
+            if !programs.contains(&binary.program) {
+                programs.push(binary.program);
+            }
+        }
+        programs
+    }
+
+    pub(crate) fn binary(&self, program: &str, platform: Platform) -> Option<&Binary<'a>> {
+        self.binaries.iter().find(|binary| binary.program == program && binary.platform == platform)
+    }
+
+    /// Where the pod starts: the platforms for which every program has a binary that starts there
+    /// without its variable, each with the CPU labels that prove what its binaries assumed
+    /// (`cpu`). With `matrix_only_too`, also the architectures that all programs' matrices admit
+    /// and no binary is for, whose CPU is not judged.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// use platform_gate_fleet::{CpuLabels, Note, Pod};
+    ///
+    /// let pod = Pod::from_manifests([&manifest]).unwrap();
+    /// let placement = pod.placement(CpuLabels::None, false);
+    /// assert_eq!((placement.terms.len(), &placement.notes[..]), (1, &[Note::CpuNotJudged][..]));
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn placement(&self, cpu: CpuLabels, matrix_only_too: bool) -> Placement {
+        let mut placement = Placement::default();
+        let programs = self.programs();
+        if cpu == CpuLabels::None {
+            placement.notes.push(Note::CpuNotJudged);
+        }
+        let mut platforms: Vec<Platform> = Vec::new();
+        for binary in &self.binaries {
+            if !platforms.contains(&binary.platform) {
+                platforms.push(binary.platform);
+            }
+        }
+        for platform in platforms {
+            let mut labels: Vec<NodeLabel> = Vec::new();
+            let mut admitted = true;
+            for &program in &programs {
+                let Some(binary) = self.binary(program, platform) else {
+                    placement.notes.push(Note::NoBinary { platform, program: program.into() });
+                    admitted = false;
+                    continue;
+                };
+                let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, None);
+                if let Verdict::Refused { .. } = verdict {
+                    placement.notes.push(Note::RefusesWithoutVariable { platform, program: program.into() });
+                    admitted = false;
+                    continue;
+                }
+                let Some(assumed) = binary.cpu().filter(|_| cpu == CpuLabels::Nfd) else {
+                    continue;
+                };
+                let requirement = nfd::requirement(assumed);
+                for &(feature, label) in &requirement.hidden {
+                    let program = program.into();
+                    placement.notes.push(Note::HiddenLabel { platform, program, feature, label });
+                }
+                if !requirement.unlabelled.is_empty() {
+                    let (program, features) = (program.into(), requirement.unlabelled);
+                    placement.notes.push(Note::Unlabelled { platform, program, features });
+                    admitted = false;
+                }
+                for label in requirement.labels {
+                    if !labels.contains(&label) {
+                        labels.push(label);
+                    }
+                }
+            }
+            if admitted {
+                placement.terms.push(Term { arch: platform.arch, os: Some(platform.os), labels });
+            }
+        }
+        if matrix_only_too {
+            self.add_matrix_only(&mut placement);
+        }
+        placement
+    }
+
+    /// The architectures all programs' matrices admit without the variable, for which no binary
+    /// was given: as [`Schedule::of`] gives them.
+    fn add_matrix_only(&self, placement: &mut Placement) {
+        let schedules = self.programs().into_iter().map(|program| {
+            let binary = self.binaries.iter().find(|binary| binary.program == program).expect("a binary");
+            Schedule::of(&binary.matrix, binary.policy)
+        });
+        let Some(schedule) = schedules.reduce(|all, next| all.intersection(&next)) else {
+            return;
+        };
+        for (arch, os) in schedule.platforms() {
+            if self.binaries.iter().any(|binary| binary.platform.arch == arch) {
+                continue;
+            }
+            placement.terms.push(Term { arch, os, labels: Vec::new() });
+            placement.notes.push(Note::MatrixOnly { arch, os });
+        }
+    }
+}
+
+impl Placement {
+    /// A Kubernetes `affinity` that admits exactly the placement's nodes: per term,
+    /// `kubernetes.io/os`, `kubernetes.io/arch` and the CPU labels. `None` where there is no term.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// let pod = platform_gate_fleet::Pod::from_manifests([&manifest]).unwrap();
+    /// let affinity = pod.placement(platform_gate_fleet::CpuLabels::Nfd, false).kubernetes_node_affinity();
+    /// assert!(affinity.unwrap().ends_with("- key: kubernetes.io/arch\n              operator: In\n              values: [amd64]\n"));
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn kubernetes_node_affinity(&self) -> Option<String> {
+        if self.terms.is_empty() {
+            return None;
+        }
+        let terms = self.terms.iter().map(|term| {
+            let mut expressions = Vec::new();
+            if let Some(os) = term.os {
+                let values = vec![os.go_name().to_string()];
+                expressions.push(Expression { key: "kubernetes.io/os", operator: "In", values });
+            }
+            let values = vec![term.arch.go_name().to_string()];
+            expressions.push(Expression { key: "kubernetes.io/arch", operator: "In", values });
+            expressions.extend(term.labels.iter().map(NodeLabel::expression));
+            expressions
+        });
+        Some(node_affinity(terms))
+    }
+}
