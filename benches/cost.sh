@@ -17,8 +17,8 @@
 #      program's manifest (x86_64 hosts without TBM: built with +tbm, it refuses here natively): a
 #      gated hello world and the same with 100 MiB of read-only data, instructions and time side by
 #      side, the difference being the scan's.
-# Goals: at most 2 more instructions (what keeps the manifest in the binary), no getenv, at most 1 KiB
-# larger (the manifest of etcd's matrix), clean-build ratio at most 1.15, the rebuild after an edit
+# Goals: at most 1 more instruction in `main` (what keeps the manifest in the binary), no getenv, at
+# most 1 KiB larger (the manifest of etcd's matrix), clean-build ratio at most 1.05, the rebuild after an edit
 # within 10% of the identity attribute's; and the CPU check at most 2,000 instructions. Exits 1 when
 # one is missed.
 # Usage: benches/cost.sh [--write-docs]    Needs valgrind (installed with apt-get when missing).
@@ -313,13 +313,13 @@ identity_t = [float(t) for t in sys.argv[13].split()]
 ratio = statistics.median(gated_t) / statistics.median(identity_t)
 rows = [
     ("instructions in `main`, calls included (callgrind)", f"{int(sys.argv[21]):,}", f"{int(sys.argv[22]):,}",
-     f"{int(sys.argv[22]) - int(sys.argv[21]):+,}", 0 < int(sys.argv[21]) and int(sys.argv[22]) - int(sys.argv[21]) <= 2),
+     f"{int(sys.argv[22]) - int(sys.argv[21]):+,}", 0 < int(sys.argv[21]) and int(sys.argv[22]) - int(sys.argv[21]) <= 1),
     ("instructions, start to exit (callgrind; the loader's share moves with the layout)", f"{plain_ir:,}", f"{gated_ir:,}", f"{gated_ir - plain_ir:+,}", None),
     ("getenv calls", str(plain_getenv), str(gated_getenv), f"{gated_getenv - plain_getenv:+}", gated_getenv == plain_getenv),
     ("stripped release binary, bytes", f"{plain_size:,}", f"{gated_size:,}", f"{gated_size - plain_size:+,}", gated_size - plain_size <= 1024),
     ("of which the manifest (etcd's matrix), bytes", "", f"{int(sys.argv[20]):,}", "", 0 < int(sys.argv[20]) <= 1024),
     (f"clean debug build, median of {len(gated_t)}, s (identity attr. vs gated)", f"{statistics.median(identity_t):.2f}",
-     f"{statistics.median(gated_t):.2f}", f"x{ratio:.3f}", ratio <= 1.15),
+     f"{statistics.median(gated_t):.2f}", f"x{ratio:.3f}", ratio <= 1.05),
 ]
 times = lambda i: [float(t) for t in sys.argv[i].split()]
 rebuild_g, rebuild_i, check_g, check_i, macros_t, runtime_t, path_g, path_i = (times(i) for i in range(23, 31))

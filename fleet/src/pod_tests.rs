@@ -107,3 +107,28 @@ fn the_matrix_admits_architectures_without_binaries_only_when_asked() {
     assert!(placement.notes.contains(&Note::MatrixOnly { arch: Arch::Aarch64, os: None }));
     assert!(!placement.notes.iter().any(|note| note.to_string().contains("--")), "no flags: {placement:?}");
 }
+
+#[test]
+fn a_cpu_refusal_names_the_check_that_refuses() {
+    // x86-64-v2 for every crate (checked before std starts), avx2 for `main`'s crate alone.
+    let split = Binary {
+        before_start: Some(CpuFeatures::x86_64_level(2)),
+        in_main: CpuFeatures::from_names(Arch::X86_64, &["avx2"]),
+        ..binary(Arch::X86_64, &[])
+    };
+    let pod = Pod::new(vec![split]).unwrap();
+    let v1 = [("feature.node.kubernetes.io/cpu-cpuid.X86_64_V1", "true")];
+    let labels: [&[(&str, &str)]; 3] = [&v1, V2, V3];
+    let expected = [
+        (NodeVerdict::Refuses, Some(RefusedBy::CpuBeforeStart)),
+        (NodeVerdict::Refuses, Some(RefusedBy::CpuInMain)),
+        (NodeVerdict::Starts, None),
+    ];
+    for (labels, (verdict, refused_by)) in labels.into_iter().zip(expected) {
+        let judged = pod.judge(&node("amd64", "linux", labels), None, CpuLabels::Nfd);
+        assert_eq!((judged.verdict, judged.programs[0].refused_by), (verdict, refused_by), "{labels:?}");
+    }
+    // What a refusal lacks is everything the binary assumed that the node does not prove.
+    let on_v1 = pod.judge(&node("amd64", "linux", &v1), None, CpuLabels::Nfd);
+    assert!(on_v1.programs[0].missing.contains(&"avx2") && on_v1.programs[0].missing.contains(&"sse4.2"));
+}

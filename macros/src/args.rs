@@ -3,7 +3,9 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
-use syn::{Error, LitInt, LitStr};
+use syn::{LitInt, LitStr};
+
+use crate::error::Error;
 
 use crate::cpu_flags;
 use crate::names::policy::{ALLOWS, CHECKS};
@@ -35,7 +37,7 @@ impl Args {
             let key = match tokens.next() {
                 Some(TokenTree::Ident(key)) => key,
                 Some(other) => {
-                    errors.push(Error::new_spanned(other, "expected an argument such as `env = \"NAME\"`"));
+                    errors.push(Error::new_spanned([other], "expected an argument such as `env = \"NAME\"`"));
                     continue;
                 }
                 None => continue, // a trailing comma
@@ -132,13 +134,13 @@ impl Args {
         if let Some(allow) = &self.allow {
             policy.extend(quote!(.with_allow(#private::Allow::#allow)));
         }
-        if let Some(code) = &self.exit_code {
+        if let Some(code) = self.exit_code.as_ref().map(LitInt::token) {
             policy.extend(quote!(.with_exit_code(#private::exit_code(#code))));
         }
         // The program's name and, unless `env` names it, the variable's come from Cargo. A build
         // without Cargo (Bazel, Buck, plain rustc) works when the variable is named; otherwise
         // `env!` stops it with a message that says how.
-        let gate = match &self.variable {
+        let gate = match self.variable.as_ref().map(LitStr::token) {
             Some(name) => quote! {
                 #private::Gate::new(
                     #private::program_name(

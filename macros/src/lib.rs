@@ -14,6 +14,7 @@ mod names;
 
 mod args;
 mod cpu_flags;
+mod error;
 mod main_fn;
 mod matrix;
 mod suggest;
@@ -63,7 +64,7 @@ pub fn matrix_with_crate_path(input: TokenStream) -> TokenStream {
         Err(error) => {
             // `matrix!` stands where an expression goes, and several `compile_error!`s in a row
             // are not one: a block of them is, and has whatever type the context wants.
-            let mut errors: Vec<_> = error.into_iter().map(|error| error.to_compile_error()).collect();
+            let mut errors = error.to_compile_errors();
             let last = errors.pop();
             quote::quote!({ #(#errors;)* #last }).into()
         }

@@ -3,7 +3,8 @@
 // or, under an async runtime's attribute, into a synchronous `main` that runs before the runtime.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
-use syn::Error;
+
+use crate::error::Error;
 
 use crate::tokens::Errors;
 
@@ -99,7 +100,7 @@ impl MainFn {
             Some(TokenTree::Group(params)) if params.delimiter() == Delimiter::Parenthesis => {
                 if !params.stream().is_empty() {
                     errors.push(Error::new_spanned(
-                        params,
+                        [TokenTree::Group(params.clone())],
                         "`main` takes no parameters; read arguments with `std::env::args()`",
                     ));
                 }

@@ -5,7 +5,9 @@ use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Error, LitStr, Token};
+use syn::{LitStr, Token};
+
+use crate::error::Error;
 
 use crate::names::policy::STATUSES;
 use crate::names::{Arch, Os, first_forbidden_character};
@@ -46,7 +48,7 @@ pub fn expand(input: TokenStream) -> Result<TokenStream, Error> {
                             row.written, first.written
                         )
                     };
-                    errors.push(Error::new_spanned(&row.platform_tokens, message));
+                    errors.push(Error::new_spanned(row.platform_tokens.clone(), message));
                 } else {
                     rows.push(row);
                 }
@@ -71,9 +73,9 @@ pub fn expand(input: TokenStream) -> Result<TokenStream, Error> {
             capitalized(&row.status.to_string().to_ascii_lowercase()),
             span = row.status.span()
         );
-        let maintainers = &row.maintainers;
+        let maintainers: Vec<_> = row.maintainers.iter().map(LitStr::token).collect();
         let maintainers = (!maintainers.is_empty()).then(|| quote!(.maintained_by(&[#(#maintainers),*])));
-        let note = row.note.as_ref().map(|note| quote!(.with_note(#note)));
+        let note = row.note.as_ref().map(LitStr::token).map(|note| quote!(.with_note(#note)));
         quote! {
             #private::Row::new(#private::Arch::#arch, #private::Os::#os, #private::Status::#status)
                 #maintainers #note
@@ -103,7 +105,7 @@ fn parse_row(written: TokenStream) -> Result<Row, Error> {
         row.maintainers = list
             .map_err(|_| {
                 Error::new_spanned(
-                    group,
+                    [TokenTree::Group(group.clone())],
                     "maintainers are a list of strings, such as `[\"ops team\", \"@alice\"]`",
                 )
             })?
@@ -121,7 +123,7 @@ fn parse_row(written: TokenStream) -> Result<Row, Error> {
         let is_eq = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
         row.note = Some(match syn::parse2::<LitStr>(value) {
             Ok(note) if is_eq => printable(note, "a note")?,
-            _ => return Err(Error::new_spanned(&tokens[i], "a note is written `note = \"...\"`")),
+            _ => return Err(Error::new_spanned([tokens[i].clone()], "a note is written `note = \"...\"`")),
         });
         i = tokens.len();
     }

@@ -2,7 +2,8 @@
 // `full` and `derive` features (and their compile time) out of every user's build.
 
 use proc_macro2::{TokenStream, TokenTree};
-use syn::Error;
+
+use crate::error::Error;
 
 /// Splits `input` at each top-level `separator` (one inside brackets belongs to the group).
 pub fn split_on(input: TokenStream, separator: char) -> Vec<TokenStream> {
