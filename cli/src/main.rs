@@ -43,6 +43,13 @@ fn command() -> Command {
             .default_value("nfd")
             .help("Where nodes tell their CPU: Node Feature Discovery's labels, or none (the CPU is not judged)")
     };
+    let placement_labels = || {
+        cpu_labels().value_parser(["nfd", "rule", "none"]).help(
+            "Which labels prove a node's CPU: Node Feature Discovery's CPU labels (nfd), the label of the \
+             NodeFeatureRule that `nfd-rule` prints (rule: exact on every NFD release, from NFD's unfiltered \
+             features), or none (the CPU is not judged)",
+        )
+    };
     Command::new("platform-gate")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Reads the support manifest that #[platform_gated] binaries carry, without running them")
@@ -102,7 +109,31 @@ fn command() -> Command {
                         .action(ArgAction::SetTrue)
                         .help("Also admit the architectures all the matrices admit for which no binary was given (their CPU is not judged)"),
                 )
-                .arg(cpu_labels()),
+                .arg(placement_labels()),
+        )
+        .subcommand(
+            Command::new("nfd-rule")
+                .about("Prints the NodeFeatureRule that labels the nodes whose CPU every program of a pod starts on")
+                .long_about(
+                    "Prints a NodeFeatureRule (nfd.k8s-sigs.io/v1alpha1) for a pod's binaries: per platform where every \
+                     program has a binary that starts without its variable, a rule that requires, of NFD's unfiltered \
+                     cpu.cpuid feature, every CPU feature those binaries assumed, and sets the label \
+                     platform-gate.feature.node.kubernetes.io/PROGRAMS.OS-ARCH. Apply it, then place the pod with \
+                     `kubernetes --cpu-labels rule`. Notes go to stderr; exit 1 when there is no rule.",
+                )
+                .arg(files())
+                .arg(program()),
+        )
+        .subcommand(
+            Command::new("nfd-compat")
+                .about("Prints NFD's image-compatibility spec (v1alpha1) for an image of a pod's binaries")
+                .long_about(
+                    "Prints NFD's image-compatibility spec (v1alpha1, as `nfd compat validate-node` reads it) for an \
+                     image of a pod's binaries: one compatibility set per platform, tagged OS/ARCH, with the rules \
+                     `nfd-rule` prints. Notes go to stderr; exit 1 when there is no set.",
+                )
+                .arg(files())
+                .arg(program()),
         )
         .subcommand(
             Command::new("nodes")
@@ -119,6 +150,18 @@ fn command() -> Command {
                 .arg(program())
                 .arg(env("Judge the override variables as set to VALUE in the pod (default: unset)"))
                 .arg(cpu_labels())
+                .arg(
+                    Arg::new("features")
+                        .long("features")
+                        .value_name("NODEFEATURES")
+                        .value_parser(value_parser!(PathBuf))
+                        .conflicts_with("cpu-labels")
+                        .help(
+                            "Judge the CPU from NFD's unfiltered features instead of its labels: NODEFEATURES is what \
+                             `kubectl get nodefeatures -A -o json` prints, matched to nodes by their \
+                             nfd.node.kubernetes.io/node-name label",
+                        ),
+                )
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per node, one per line")),
         )
         .subcommand(
@@ -144,6 +187,10 @@ fn main() -> ExitCode {
         Some(("check", args)) => check(args),
         Some(("kubernetes", args)) => fleet::kubernetes(args),
         Some(("nodes", args)) => fleet::nodes(args),
+        Some(("nfd-rule", args)) => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::node_feature_rule),
+        Some(("nfd-compat", args)) => {
+            fleet::nfd_rule(args, platform_gate_fleet::NfdRules::image_compatibility)
+        }
         Some(("docker", args)) => schedule(args, Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {

@@ -148,11 +148,11 @@ fn schedulers_get_the_runtimes_renderings() {
         }
         None => assert_eq!((output.stdout.len(), output.status.code()), (0, Some(1))),
     }
-    let host = format!("values: [{}]\n", Platform::CURRENT.arch.go_name());
+    let host = format!("values:\n          - {}\n", Platform::CURRENT.arch.go_name());
     assert_eq!(text(&output.stdout).contains(&host), output.status.code() == Some(0));
     // With --matrix, etcd's other stable architecture, ppc64le, for which no binary was given.
     let output = run(&["kubernetes", "--matrix", etcd.to_str().unwrap()]);
-    assert!(text(&output.stdout).contains("values: [ppc64le]\n"), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("values:\n          - ppc64le\n"), "{}", text(&output.stdout));
     let output = run(&["docker", etcd.to_str().unwrap()]);
     assert_eq!(
         text(&output.stdout),

@@ -95,25 +95,30 @@ fn node_list(count: usize, seed: u64) -> String {
     serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
 }
 
-/// The terms of a rendered affinity: each a list of (key, operator, values).
+/// The terms of a rendered affinity, read as Kubernetes reads its YAML: each a list of (key,
+/// operator, values).
 fn terms(affinity: &str) -> Vec<Vec<(String, String, Vec<String>)>> {
-    let mut terms: Vec<Vec<(String, String, Vec<String>)>> = Vec::new();
-    let mut key = String::new();
-    let mut operator = String::new();
-    for line in affinity.lines().map(str::trim) {
-        if line == "- matchExpressions:" {
-            terms.push(Vec::new());
-        } else if let Some(rest) = line.strip_prefix("- key: ") {
-            key = rest.to_string();
-        } else if let Some(rest) = line.strip_prefix("operator: ") {
-            operator = rest.to_string();
-        } else if let Some(rest) = line.strip_prefix("values: [") {
-            let values =
-                rest.trim_end_matches(']').split(", ").map(|value| value.trim_matches('"').to_string());
-            terms.last_mut().unwrap().push((key.clone(), operator.clone(), values.collect()));
-        }
-    }
+    let affinity: serde_json::Value = serde_norway::from_str(affinity).unwrap();
+    let terms = &affinity["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+    let string = |value: &serde_json::Value| value.as_str().expect("a string").to_string();
     terms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|term| {
+            let expressions = term["matchExpressions"].as_array().unwrap();
+            expressions
+                .iter()
+                .map(|e| {
+                    (
+                        string(&e["key"]),
+                        string(&e["operator"]),
+                        e["values"].as_array().unwrap().iter().map(string).collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Kubernetes's rule: a node is admitted when all expressions of some term hold. `In`: the label

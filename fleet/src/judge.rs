@@ -1,13 +1,14 @@
-// What a pod would do on one node, from the node's labels: each program judged as its binary judges
+// What a pod would do on one node, from the node's labels or NFD's features: each program judged as its binary judges
 // itself (the CPU check before std starts, the one in `main`, then the platform check), and the line
 // a person reads.
 
 use std::ffi::OsStr;
 
 use platform_gate::manifest::RefusedBy;
-use platform_gate::{Arch, CpuCheck, Os, Platform, Verdict, decide};
+use platform_gate::{Arch, CpuCheck, CpuFeatures, Os, Platform, Verdict, decide};
 
-use crate::nfd;
+use crate::features::{self, NodeCpuid};
+use crate::nfd::{self, NodeLabel};
 use crate::pod::{CpuLabels, Node, NodeJudgement, NodeVerdict, Pod, ProgramVerdict};
 
 impl Pod<'_> {
@@ -29,6 +30,42 @@ impl Pod<'_> {
     /// # Ok::<(), platform_gate::manifest::ReadError>(())
     /// ```
     pub fn judge(&self, node: &Node<'_>, value: Option<&OsStr>, cpu: CpuLabels) -> NodeJudgement {
+        let cpu = match cpu {
+            CpuLabels::Nfd => CpuFrom::Labels,
+            CpuLabels::None => CpuFrom::NotJudged,
+        };
+        self.judge_from(node, value, cpu)
+    }
+
+    /// The pod's verdict on `node`, as [`Pod::judge`] gives it, with the CPU read from the node's
+    /// NFD features (its `NodeFeature` object's `cpu.cpuid`) instead of its labels. Features are not
+    /// filtered as labels are: a feature they do not show, the node lacks.
+    ///
+    /// ```
+    /// use platform_gate::manifest::RefusedBy;
+    /// use platform_gate_fleet::features::NodeCpuid;
+    /// use platform_gate_fleet::{Node, Pod};
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// # let mut etcd = platform_gate_fleet::Binary::from(&manifest);
+    /// etcd.before_start = Some(platform_gate::CpuFeatures::x86_64_level(2));
+    /// let pod = Pod::new(vec![etcd]).unwrap();
+    /// let qemu64 = NodeCpuid::from_flags(["CX16", "SSE3"]);
+    /// let judged = pod.judge_by_features(&Node { arch: "amd64", os: "linux", labels: &[] }, &qemu64, None);
+    /// assert_eq!(judged.programs[0].missing, ["popcnt", "sse4.1", "sse4.2", "ssse3"]);
+    /// assert!(judged.programs[0].why.contains("lacks popcnt"));
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn judge_by_features(
+        &self,
+        node: &Node<'_>,
+        cpuid: &NodeCpuid,
+        value: Option<&OsStr>,
+    ) -> NodeJudgement {
+        self.judge_from(node, value, CpuFrom::Features(cpuid))
+    }
+
+    fn judge_from(&self, node: &Node<'_>, value: Option<&OsStr>, cpu: CpuFrom<'_>) -> NodeJudgement {
         let programs: Vec<ProgramVerdict> = self
             .programs()
             .into_iter()
@@ -43,7 +80,7 @@ impl Pod<'_> {
         program: &str,
         node: &Node<'_>,
         value: Option<&OsStr>,
-        cpu: CpuLabels,
+        cpu: CpuFrom<'_>,
     ) -> ProgramVerdict {
         let verdict = |verdict, refused_by, missing, why| ProgramVerdict {
             program: program.to_string(),
@@ -58,17 +95,21 @@ impl Pod<'_> {
             return verdict(NodeVerdict::NoBinary, None, Vec::new(), why);
         };
         let platform = binary.platform;
-        if let Some(assumed) = binary.cpu().filter(|assumed| cpu == CpuLabels::Nfd && !assumed.is_empty()) {
-            if !nfd::has_cpu_labels(node.labels.iter().copied()) {
-                let names: Vec<&str> = assumed.names().collect();
-                let why = format!(
-                    "{program} assumes {}, and the node has no NFD labels to prove it",
-                    names.join(", ")
-                );
-                return verdict(NodeVerdict::CpuUnknown, None, names, why);
-            }
-            let present =
-                nfd::proved(platform.arch, node.labels.iter().copied()).expect("a table for the arch");
+        if let Some(assumed) = binary.cpu().filter(|assumed| cpu != CpuFrom::NotJudged && !assumed.is_empty())
+        {
+            let present = match cpu {
+                CpuFrom::Features(cpuid) => features::present(platform.arch, cpuid),
+                _ if !nfd::has_cpu_labels(node.labels.iter().copied()) => {
+                    let names: Vec<&str> = assumed.names().collect();
+                    let why = format!(
+                        "{program} assumes {}, and the node has no NFD labels to prove it",
+                        names.join(", ")
+                    );
+                    return verdict(NodeVerdict::CpuUnknown, None, names, why);
+                }
+                _ => nfd::proved(platform.arch, node.labels.iter().copied()),
+            };
+            let present = present.expect("a table for the arch of a binary that assumed features");
             // The binary's two checks, in its order: a refusal names the first that fails.
             let checks =
                 [(binary.before_start, RefusedBy::CpuBeforeStart), (binary.in_main, RefusedBy::CpuInMain)];
@@ -78,18 +119,18 @@ impl Pod<'_> {
             });
             if let Some(by) = refused_by {
                 let missing = CpuCheck::new(platform.arch, assumed, present).missing();
-                let requirement = nfd::requirement(missing);
-                let labels: Vec<&str> = requirement
-                    .labels
-                    .iter()
-                    .map(|label| label.key.trim_start_matches(nfd::CPUID_LABEL))
-                    .collect();
                 let names: Vec<&str> = missing.names().collect();
-                let why = format!(
-                    "{program} refuses this CPU: it lacks {} (not proved by NFD's labels{})",
-                    names.join(", "),
-                    if labels.is_empty() { String::new() } else { format!(": {}", labels.join(", ")) }
-                );
+                let why = match cpu {
+                    CpuFrom::Features(_) => format!(
+                        "{program} refuses this CPU: NFD's features show it lacks {}",
+                        names.join(", ")
+                    ),
+                    _ => format!(
+                        "{program} refuses this CPU unless it has {}, which the node's labels do not show{}",
+                        names.join(", "),
+                        unshown(missing, node.labels)
+                    ),
+                };
                 return verdict(NodeVerdict::Refuses, Some(by), names, why);
             }
         }
@@ -103,6 +144,32 @@ impl Pod<'_> {
             _ => verdict(NodeVerdict::Warns, None, Vec::new(), why),
         }
     }
+}
+
+/// Where a verdict reads the node's CPU from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CpuFrom<'a> {
+    /// NFD's labels, filtered by its configuration: what they do not show is not proved.
+    Labels,
+    /// NFD's features, unfiltered: what they do not show, the node lacks.
+    Features(&'a NodeCpuid),
+    /// Nowhere: the CPU is not judged.
+    NotJudged,
+}
+
+/// The labels that would prove `missing` and that the node does not carry, as ` (no A, B)`; empty
+/// where it carries them all (a feature NFD publishes no label for).
+fn unshown(missing: CpuFeatures, labels: &[(&str, &str)]) -> String {
+    let carried =
+        |label: &NodeLabel| labels.iter().any(|(key, value)| *key == label.key && label.accepts(value));
+    let requirement = nfd::requirement(missing);
+    let unshown: Vec<&str> = requirement
+        .labels
+        .iter()
+        .filter(|label| !carried(label))
+        .map(|label| label.key.trim_start_matches(nfd::CPUID_LABEL))
+        .collect();
+    if unshown.is_empty() { String::new() } else { format!(" (no {})", unshown.join(", ")) }
 }
 
 /// The platform `arch` and `os` name in Go's spelling, exactly, as Kubernetes labels them.

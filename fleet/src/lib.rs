@@ -13,7 +13,7 @@
 //! let etcd = Manifest::parse(bytes, 0)?; // a baseline amd64 Linux build, etcd's matrix
 //! let pod = Pod::from_manifests([&etcd]).unwrap();
 //! let affinity = pod.placement(CpuLabels::Nfd, false).kubernetes_node_affinity().unwrap();
-//! assert!(affinity.contains("values: [amd64]"));
+//! assert!(affinity.contains("values:\n          - amd64\n"));
 //! let arm64 = Node { arch: "arm64", os: "linux", labels: &[] };
 //! assert_eq!(pod.judge(&arm64, None, CpuLabels::Nfd).verdict, NodeVerdict::NoBinary);
 //! # Ok::<(), platform_gate::manifest::ReadError>(())
@@ -22,18 +22,23 @@
 //! A program that only gates its `main` depends on `platform-gate` alone; this crate is for the
 //! tools around it.
 
+pub mod features;
 mod judge;
 pub mod nfd;
 mod nodes;
+mod note;
 mod placement;
 mod pod;
+mod rule;
 mod schedule;
 mod yaml;
 
-pub use crate::nodes::{ListedNode, read_node_list};
+pub use crate::nodes::{ListedNode, NODE_NAME_LABEL, read_node_features, read_node_list};
+pub use crate::note::Note;
 pub use crate::pod::{
-    Binary, CpuLabels, Node, NodeJudgement, NodeVerdict, Note, Placement, Pod, PodError, ProgramVerdict, Term,
+    Binary, CpuLabels, Node, NodeJudgement, NodeVerdict, Placement, Pod, PodError, ProgramVerdict, Term,
 };
+pub use crate::rule::{LabelError, NfdRules, PlatformRule, RULE_LABEL_NS, rule_label_name};
 pub use crate::schedule::Schedule;
 
 #[cfg(test)]

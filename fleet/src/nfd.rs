@@ -186,14 +186,14 @@ pub fn has_cpu_labels<'a>(labels: impl IntoIterator<Item = (&'a str, &'a str)>) 
 }
 
 /// An architecture of `features`' table: x86 rows serve 32- and 64-bit x86 alike.
-fn arch_of(features: CpuFeatures) -> Arch {
+pub(crate) fn arch_of(features: CpuFeatures) -> Arch {
     if features.is_x86() { Arch::X86_64 } else { Arch::Aarch64 }
 }
 
 /// The labels that prove `name` on `arch`; `None` where NFD publishes none.
 fn feature_labels(arch: Arch, name: &str) -> Option<Vec<NodeLabel>> {
     if let Some(level) = x86_64_level(arch, name) {
-        let key = format!("{CPUID_LABEL}X86_64_V{level}");
+        let key = format!("{CPUID_LABEL}{}", LEVEL_LABELS[usize::from(level) - 2]);
         return Some(vec![NodeLabel { key, value: LabelValue::True }]);
     }
     let names = nfd_names(arch, name);
@@ -221,7 +221,7 @@ fn x86_64_level(arch: Arch, name: &str) -> Option<u8> {
 
 /// NFD's names for `name` on `arch`: every one of them must be labelled (`NAME>=N`: a label whose value
 /// is at least N). Empty where NFD publishes none.
-fn nfd_names(arch: Arch, name: &str) -> Vec<&'static str> {
+pub(crate) fn nfd_names(arch: Arch, name: &str) -> Vec<&'static str> {
     let Some(one) = CpuFeatures::from_names(arch, &[name]) else {
         return Vec::new();
     };
@@ -370,6 +370,9 @@ pub(crate) const AT_HWCAP2: [&str; 34] = [
     "EBF16",
     "SVEEBF16",
 ];
+
+/// NFD's x86-64 level labels, levels 2 to 4 (`microarchLevelFlags`), published from v0.19.0 on.
+pub(crate) const LEVEL_LABELS: [&str; 3] = ["X86_64_V2", "X86_64_V3", "X86_64_V4"];
 
 /// What Node Feature Discovery's default configuration (`source/cpu/cpu.go`, `newDefaultConfig`'s
 /// `attributeBlacklist`) keeps from publishing as labels.

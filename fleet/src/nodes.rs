@@ -26,6 +26,7 @@ pub struct ListedNode {
     pub labels: Vec<(String, String)>,
 }
 
+use crate::features::NodeCpuid;
 use crate::pod::Node;
 
 /// The longest label value Kubernetes admits.
@@ -110,4 +111,94 @@ impl ListedNode {
     pub fn node<'a>(&'a self, labels: &'a [(&'a str, &'a str)]) -> Node<'a> {
         Node { arch: &self.arch, os: &self.os, labels }
     }
+}
+
+/// The label NFD puts on each `NodeFeature` object: the name of the node it describes.
+pub const NODE_NAME_LABEL: &str = "nfd.node.kubernetes.io/node-name";
+
+/// The longest flag or attribute name NFD can turn into a label (`cpu-cpuid.` and the name, at
+/// most 63 characters): a longer one is not NFD's.
+const LONGEST_CPUID_NAME: usize = 63 - "cpu-cpuid.".len();
+
+/// The `cpu.cpuid` feature of each node, by the node's name, from what `kubectl get nodefeatures
+/// -A -o json` prints (NFD's `NodeFeature` objects, `nfd.k8s-sigs.io/v1alpha1`); `None` for a
+/// node whose object has no `cpu.cpuid` (its NFD worker runs no CPU source). Or one line that says
+/// why the bytes are not that.
+///
+/// ```
+/// let list = br#"{"kind": "List", "items": [{"kind": "NodeFeature",
+///   "metadata": {"name": "n1-x", "labels": {"nfd.node.kubernetes.io/node-name": "n1"}},
+///   "spec": {"features": {"flags": {"cpu.cpuid": {"elements": {"AVX": {}, "AVX2": {}}}},
+///                         "attributes": {"cpu.cpuid": {"elements": {"AVX10_VERSION": "1"}}}}}}]}"#;
+/// let read = platform_gate_fleet::read_node_features(list).unwrap();
+/// assert_eq!(read[0].0, "n1");
+/// assert!(read[0].1.as_ref().unwrap().flags.contains("AVX2"));
+/// ```
+pub fn read_node_features(bytes: &[u8]) -> Result<Vec<(String, Option<NodeCpuid>)>, String> {
+    use serde_json::Value;
+
+    const EXPECTED: &str = "expected what `kubectl get nodefeatures -A -o json` prints";
+    let list: Value = serde_json::from_slice(bytes)
+        .map_err(|error| format!("the NodeFeature list is not JSON: {error}"))?;
+    let kind = list.get("kind").and_then(Value::as_str);
+    if !matches!(kind, Some("List" | "NodeFeatureList")) {
+        let what = kind.map_or_else(|| "no kind".to_string(), |kind| format!("kind {kind:?}"));
+        return Err(format!("the NodeFeature list is not a List of NodeFeatures: it has {what}; {EXPECTED}"));
+    }
+    let items = list
+        .get("items")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("the NodeFeature List has no items array; {EXPECTED}"))?;
+    let mut read = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let kind = item.get("kind").and_then(Value::as_str);
+        if kind.is_some_and(|kind| kind != "NodeFeature") {
+            return Err(format!(
+                "item {index} of the NodeFeature List is a {}, not a NodeFeature",
+                kind.unwrap_or("")
+            ));
+        }
+        let node = item
+            .pointer("/metadata/labels")
+            .and_then(|labels| labels.get(NODE_NAME_LABEL))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("item {index} of the NodeFeature List has no {NODE_NAME_LABEL} label"))?
+            .to_string();
+        if read.iter().any(|(seen, _)| *seen == node) {
+            return Err(format!("two NodeFeatures for node {node}"));
+        }
+        let flags = item.pointer("/spec/features/flags/cpu.cpuid/elements");
+        let Some(flags) = flags else {
+            read.push((node, None));
+            continue;
+        };
+        let not_object = |what: &str| format!("the NodeFeature of node {node}: {what} is not an object");
+        let flags = flags.as_object().ok_or_else(|| not_object("flags' cpu.cpuid elements"))?;
+        let mut cpuid = NodeCpuid::default();
+        let attributes = item.pointer("/spec/features/attributes/cpu.cpuid/elements");
+        let attributes = match attributes {
+            Some(attributes) => {
+                attributes.as_object().ok_or_else(|| not_object("attributes' cpu.cpuid elements"))?
+            }
+            None => &serde_json::Map::new(),
+        };
+        for name in flags.keys().chain(attributes.keys()) {
+            if name.len() > LONGEST_CPUID_NAME {
+                return Err(format!(
+                    "the NodeFeature of node {node}: cpu.cpuid has a {}-byte name, over the {LONGEST_CPUID_NAME} \
+                     that NFD's labels allow, so not NFD's",
+                    name.len()
+                ));
+            }
+        }
+        cpuid.flags.extend(flags.keys().cloned());
+        for (name, value) in attributes {
+            let value = value.as_str().ok_or_else(|| {
+                format!("the NodeFeature of node {node}: cpu.cpuid attribute {name}'s value is not a string")
+            })?;
+            cpuid.attributes.insert(name.clone(), value.to_string());
+        }
+        read.push((node, Some(cpuid)));
+    }
+    Ok(read)
 }

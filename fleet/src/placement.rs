@@ -7,7 +7,8 @@ use platform_gate::manifest::Manifest;
 use platform_gate::{Platform, Verdict, decide};
 
 use crate::nfd::{self, NodeLabel};
-use crate::pod::{Binary, CpuLabels, Note, Placement, Pod, PodError, Term};
+use crate::note::Note;
+use crate::pod::{Binary, CpuLabels, Placement, Pod, PodError, Term};
 use crate::schedule::Schedule;
 use crate::yaml::{Expression, node_affinity};
 
@@ -100,31 +101,17 @@ impl<'a> Pod<'a> {
     /// ```
     pub fn placement(&self, cpu: CpuLabels, matrix_only_too: bool) -> Placement {
         let mut placement = Placement::default();
-        let programs = self.programs();
         if cpu == CpuLabels::None {
             placement.notes.push(Note::CpuNotJudged);
         }
-        let mut platforms: Vec<Platform> = Vec::new();
-        for binary in &self.binaries {
-            if !platforms.contains(&binary.platform) {
-                platforms.push(binary.platform);
-            }
-        }
-        for platform in platforms {
+        let mut hidden: Vec<&'static str> = Vec::new();
+        for platform in self.platforms() {
+            let Some(starting) = self.starting(platform, &mut placement.notes) else {
+                continue;
+            };
             let mut labels: Vec<NodeLabel> = Vec::new();
             let mut admitted = true;
-            for &program in &programs {
-                let Some(binary) = self.binary(program, platform) else {
-                    placement.notes.push(Note::NoBinary { platform, program: program.into() });
-                    admitted = false;
-                    continue;
-                };
-                let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, None);
-                if let Verdict::Refused { .. } = verdict {
-                    placement.notes.push(Note::RefusesWithoutVariable { platform, program: program.into() });
-                    admitted = false;
-                    continue;
-                }
+            for (program, binary) in starting {
                 let Some(assumed) = binary.cpu().filter(|_| cpu == CpuLabels::Nfd) else {
                     continue;
                 };
@@ -132,6 +119,9 @@ impl<'a> Pod<'a> {
                 for &(feature, label) in &requirement.hidden {
                     let program = program.into();
                     placement.notes.push(Note::HiddenLabel { platform, program, feature, label });
+                    if !hidden.contains(&label) {
+                        hidden.push(label);
+                    }
                 }
                 if !requirement.unlabelled.is_empty() {
                     let (program, features) = (program.into(), requirement.unlabelled);
@@ -145,8 +135,19 @@ impl<'a> Pod<'a> {
                 }
             }
             if admitted {
+                let levels: Vec<&'static str> = nfd::LEVEL_LABELS
+                    .iter()
+                    .copied()
+                    .filter(|level| labels.iter().any(|label| label.key.ends_with(level)))
+                    .collect();
+                if !levels.is_empty() {
+                    placement.notes.push(Note::LevelLabels { platform, labels: levels });
+                }
                 placement.terms.push(Term { arch: platform.arch, os: Some(platform.os), labels });
             }
+        }
+        if !hidden.is_empty() {
+            placement.notes.push(Note::HiddenByDefault { labels: hidden });
         }
         if matrix_only_too {
             self.add_matrix_only(&mut placement);
@@ -154,9 +155,46 @@ impl<'a> Pod<'a> {
         placement
     }
 
+    /// The platforms of the pod's binaries, in their order.
+    pub(crate) fn platforms(&self) -> Vec<Platform> {
+        let mut platforms: Vec<Platform> = Vec::new();
+        for binary in &self.binaries {
+            if !platforms.contains(&binary.platform) {
+                platforms.push(binary.platform);
+            }
+        }
+        platforms
+    }
+
+    /// Each program's binary for `platform` when every program has one there that starts without
+    /// its variable; otherwise `None`, with a note for each program that has none or refuses.
+    pub(crate) fn starting(
+        &self,
+        platform: Platform,
+        notes: &mut Vec<Note>,
+    ) -> Option<Vec<(&'a str, &Binary<'a>)>> {
+        let mut starting = Vec::new();
+        let mut all_start = true;
+        for program in self.programs() {
+            let Some(binary) = self.binary(program, platform) else {
+                notes.push(Note::NoBinary { platform, program: program.into() });
+                all_start = false;
+                continue;
+            };
+            let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, None);
+            if let Verdict::Refused { .. } = verdict {
+                notes.push(Note::RefusesWithoutVariable { platform, program: program.into() });
+                all_start = false;
+                continue;
+            }
+            starting.push((program, binary));
+        }
+        all_start.then_some(starting)
+    }
+
     /// The architectures all programs' matrices admit without the variable, for which no binary
     /// was given: as [`Schedule::of`] gives them.
-    fn add_matrix_only(&self, placement: &mut Placement) {
+    pub(crate) fn add_matrix_only(&self, placement: &mut Placement) {
         let schedules = self.programs().into_iter().map(|program| {
             let binary = self.binaries.iter().find(|binary| binary.program == program).expect("a binary");
             Schedule::of(&binary.matrix, binary.policy)
@@ -183,7 +221,7 @@ impl Placement {
     /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
     /// let pod = platform_gate_fleet::Pod::from_manifests([&manifest]).unwrap();
     /// let affinity = pod.placement(platform_gate_fleet::CpuLabels::Nfd, false).kubernetes_node_affinity();
-    /// assert!(affinity.unwrap().ends_with("- key: kubernetes.io/arch\n              operator: In\n              values: [amd64]\n"));
+    /// assert!(affinity.unwrap().ends_with("- key: kubernetes.io/arch\n          operator: In\n          values:\n          - amd64\n"));
     /// # Ok::<(), platform_gate::manifest::ReadError>(())
     /// ```
     pub fn kubernetes_node_affinity(&self) -> Option<String> {

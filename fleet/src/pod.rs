@@ -7,6 +7,7 @@ use platform_gate::manifest::{Manifest, RefusedBy};
 use platform_gate::{Arch, CpuFeatures, Matrix, Os, Platform, Policy};
 
 use crate::nfd::NodeLabel;
+use crate::note::Note;
 
 /// One binary of a pod, as its manifest declares it: `Binary::from(&manifest)`.
 ///
@@ -201,95 +202,6 @@ pub struct Placement {
     pub terms: Vec<Term>,
     /// What is not judged, what keeps a platform out, which labels NFD hides.
     pub notes: Vec<Note>,
-}
-
-/// What an operator should know of a placement: each displays as one line.
-///
-/// ```
-/// use platform_gate::{Arch, Os, Platform};
-/// use platform_gate_fleet::Note;
-///
-/// let note = Note::NoBinary { platform: Platform::new(Arch::S390x, Os::Linux), program: "kvd".into() };
-/// assert_eq!(note.to_string(), "s390x linux: no binary of kvd, so no node of it is admitted");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Note {
-    /// The CPU is not judged ([`CpuLabels::None`]): a raised build may refuse where it is placed.
-    CpuNotJudged,
-    /// A program has no binary for a platform another program has one for.
-    NoBinary {
-        /// The platform.
-        platform: Platform,
-        /// The program.
-        program: String,
-    },
-    /// A program's binary refuses its own platform without the override variable.
-    RefusesWithoutVariable {
-        /// The platform.
-        platform: Platform,
-        /// The program.
-        program: String,
-    },
-    /// A feature is proved by a label that NFD's default configuration hides.
-    HiddenLabel {
-        /// The platform.
-        platform: Platform,
-        /// The program.
-        program: String,
-        /// The feature, by its `target_feature` name.
-        feature: &'static str,
-        /// The label's name, after [`crate::nfd::CPUID_LABEL`].
-        label: &'static str,
-    },
-    /// Features for which NFD publishes no label keep a platform out.
-    Unlabelled {
-        /// The platform.
-        platform: Platform,
-        /// The program.
-        program: String,
-        /// The features, by their `target_feature` names.
-        features: Vec<&'static str>,
-    },
-    /// An architecture the matrices admit, for which no binary was given: its CPU is not judged.
-    MatrixOnly {
-        /// The architecture.
-        arch: Arch,
-        /// The OS, where the matrices admit it on one only.
-        os: Option<Os>,
-    },
-}
-
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Note::CpuNotJudged => {
-                f.write_str("the CPU is not judged: a raised build may refuse where it is placed")
-            }
-            Note::NoBinary { platform, program } => {
-                write!(f, "{platform}: no binary of {program}, so no node of it is admitted")
-            }
-            Note::RefusesWithoutVariable { platform, program } => {
-                write!(f, "{platform}: {program} refuses there without its variable")
-            }
-            Note::HiddenLabel { platform, program, feature, label } => write!(
-                f,
-                "{platform}: {program} needs {feature}, proved by {}{label}, which NFD's default \
-                 configuration hides (sources.cpu.cpuid.attributeBlacklist): only nodes whose NFD \
-                 configuration does not hide {label} are admitted",
-                crate::nfd::CPUID_LABEL
-            ),
-            Note::Unlabelled { platform, program, features } => write!(
-                f,
-                "{platform}: {program} needs {}, for which NFD publishes no label, so no node of it is admitted",
-                features.join(", ")
-            ),
-            Note::MatrixOnly { arch, os } => {
-                let on = os.map_or(String::new(), |os| format!(" {os}"));
-                write!(f, "{arch}{on}: admitted by the matrices, with no binary given: its CPU is not judged")
-            }
-        }
-    }
 }
 
 /// A node, as `kubectl get nodes -o json` describes it.

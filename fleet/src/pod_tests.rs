@@ -47,11 +47,13 @@ fn a_v3_build_is_placed_on_v3_nodes_of_its_own_platform_only() {
     assert_eq!(placement.terms.len(), 1, "amd64 alone: no arm64 binary was given");
     let yaml = placement.kubernetes_node_affinity().unwrap();
     assert!(
-        yaml.contains("- key: kubernetes.io/os\n              operator: In\n              values: [linux]\n"),
+        yaml.contains(
+            "- key: kubernetes.io/os\n          operator: In\n          values:\n          - linux\n"
+        ),
         "{yaml}"
     );
     assert!(
-        yaml.contains("cpu-cpuid.X86_64_V3\n              operator: In\n              values: [\"true\"]\n"),
+        yaml.contains("cpu-cpuid.X86_64_V3\n          operator: In\n          values:\n          - 'true'\n"),
         "{yaml}"
     );
     let judge = |node: Node<'_>| pod.judge(&node, None, CpuLabels::Nfd).verdict;

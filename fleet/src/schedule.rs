@@ -40,7 +40,7 @@ impl Schedule {
     ///
     /// let affinity = Schedule::of(&Matrix::ETCD, Policy::DEFAULT).kubernetes_node_affinity().unwrap();
     /// assert!(affinity.starts_with("affinity:\n  nodeAffinity:\n"));
-    /// assert!(affinity.contains("values: [amd64, ppc64le]\n"));
+    /// assert!(affinity.contains("values:\n          - amd64\n          - ppc64le\n"));
     /// ```
     pub fn of(matrix: &Matrix<'_>, policy: Policy<'_>) -> Schedule {
         let mut schedule = Schedule { starting: Vec::new() };
@@ -190,10 +190,12 @@ mod tests {
   nodeAffinity:
     requiredDuringSchedulingIgnoredDuringExecution:
       nodeSelectorTerms:
-        - matchExpressions:
-            - key: kubernetes.io/arch
-              operator: In
-              values: [amd64, ppc64le]
+      - matchExpressions:
+        - key: kubernetes.io/arch
+          operator: In
+          values:
+          - amd64
+          - ppc64le
 "
         );
         assert_eq!(docker(&Matrix::ETCD, Policy::DEFAULT), "linux/amd64,linux/ppc64le");
@@ -203,13 +205,14 @@ mod tests {
     fn the_platform_check_adds_the_os_and_one_term_per_os() {
         let policy = Policy::DEFAULT.with_check(Check::Platform).with_allow(Allow::Experimental);
         let affinity = affinity(&Matrix::ETCD, policy).unwrap();
-        let terms: Vec<&str> = affinity.split("        - matchExpressions:\n").skip(1).collect();
+        let terms: Vec<&str> = affinity.split("      - matchExpressions:\n").skip(1).collect();
         assert_eq!(terms.len(), 3, "{affinity}");
-        assert!(terms[0].contains("values: [darwin]\n") && terms[0].contains("values: [amd64]\n"));
-        assert!(
-            terms[1].contains("values: [linux]\n") && terms[1].contains("values: [amd64, arm64, ppc64le]\n")
-        );
-        assert!(terms[2].contains("values: [windows]\n") && terms[2].contains("values: [amd64]\n"));
+        let values =
+            |list: &[&str]| list.iter().map(|value| format!("          - {value}\n")).collect::<String>();
+        let has = |term: &str, list: &[&str]| term.contains(&format!("values:\n{}", values(list)));
+        assert!(has(terms[0], &["darwin"]) && has(terms[0], &["amd64"]), "{affinity}");
+        assert!(has(terms[1], &["linux"]) && has(terms[1], &["amd64", "arm64", "ppc64le"]), "{affinity}");
+        assert!(has(terms[2], &["windows"]) && has(terms[2], &["amd64"]), "{affinity}");
         // Darwin runs no containers.
         assert_eq!(docker(&Matrix::ETCD, policy), "linux/amd64,windows/amd64,linux/arm64,linux/ppc64le");
     }
@@ -222,11 +225,13 @@ mod tests {
             Row::new(Arch::X86_64, Os::Linux, Status::Stable),
         ]);
         let kv = affinity(&KV, Policy::DEFAULT).unwrap();
-        assert!(kv.ends_with("values: [arm64, amd64]\n"), "{kv}");
+        assert!(kv.ends_with("values:\n          - arm64\n          - amd64\n"), "{kv}");
         assert_eq!(docker(&KV, Policy::DEFAULT), "linux/arm64,linux/amd64");
         let alpine = Policy::DEFAULT.with_packager(Some(Packager::new("Alpine Linux", "loong64")));
         assert_eq!(docker(&KV, alpine), "linux/arm64,linux/amd64,linux/loong64");
-        assert!(affinity(&KV, alpine).unwrap().ends_with("values: [arm64, amd64, loong64]\n"));
+        assert!(
+            affinity(&KV, alpine).unwrap().ends_with("- arm64\n          - amd64\n          - loong64\n")
+        );
     }
 
     #[test]

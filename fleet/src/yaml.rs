@@ -1,7 +1,7 @@
-// The one writer of Kubernetes node affinities, for schedules and placements alike: terms of match
-// expressions, each value quoted where YAML would read it as anything but a string.
+// The one writer of what Kubernetes and NFD read: a value built with serde_json, written as YAML by
+// serde_norway. Node affinities for schedules and placements alike are laid out here.
 
-use std::fmt::Write as _;
+use serde_json::{Value, json};
 
 /// One `matchExpressions` entry: `key operator [values]`.
 pub(crate) struct Expression<'a> {
@@ -10,73 +10,65 @@ pub(crate) struct Expression<'a> {
     pub(crate) values: Vec<String>,
 }
 
+/// `value` as YAML, as Kubernetes and NFD read it.
+pub(crate) fn to_yaml(value: &Value) -> String {
+    serde_norway::to_string(value).expect("a serde_json value is always YAML")
+}
+
 /// A Kubernetes `affinity` whose required node selector has these terms (Kubernetes ORs terms and
 /// ANDs a term's expressions).
 pub(crate) fn node_affinity<'a>(terms: impl IntoIterator<Item = Vec<Expression<'a>>>) -> String {
-    let mut yaml = String::from(
-        "affinity:\n  nodeAffinity:\n    requiredDuringSchedulingIgnoredDuringExecution:\n      nodeSelectorTerms:\n",
-    );
-    for term in terms {
-        yaml.push_str("        - matchExpressions:\n");
-        for Expression { key, operator, values } in term {
-            let values: Vec<String> = values.iter().map(|value| scalar(value)).collect();
-            let _ = write!(
-                yaml,
-                "            - key: {}\n              operator: {operator}\n              values: [{}]\n",
-                scalar(key),
-                values.join(", ")
-            );
-        }
-    }
-    yaml
-}
-
-/// `text` as a YAML flow scalar that reads back as the string `text`: plain where it is a word that
-/// no YAML version reads as a number, a boolean or null, double-quoted otherwise. Kubernetes decodes
-/// an unquoted `386` or `true` as a number or a boolean, and then refuses the list of strings.
-fn scalar(text: &str) -> String {
-    let word = text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
-    const SPECIAL: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
-    if word && !SPECIAL.iter().any(|special| special.eq_ignore_ascii_case(text)) {
-        return text.to_string();
-    }
-    let mut quoted = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
+    let terms: Vec<Value> = terms
+        .into_iter()
+        .map(|term| {
+            let expressions: Vec<Value> = term
+                .into_iter()
+                .map(|Expression { key, operator, values }| {
+                    json!({"key": key, "operator": operator, "values": values})
+                })
+                .collect();
+            json!({ "matchExpressions": expressions })
+        })
+        .collect();
+    let selector = json!({ "nodeSelectorTerms": terms });
+    to_yaml(
+        &json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": selector}}}),
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use platform_gate::{Arch, Os};
+
     use super::*;
 
+    /// The plain (unquoted) scalars that YAML 1.1, which Kubernetes' decoder follows, reads as
+    /// something other than a string: booleans, null, numbers.
+    fn yaml_1_1_reads_as_a_string(plain: &str) -> bool {
+        const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ""];
+        let number =
+            plain.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit() || c == '.');
+        !WORDS.iter().any(|word| word.eq_ignore_ascii_case(plain)) && !number
+    }
+
     #[test]
-    fn values_are_plain_words_or_quoted() {
-        for plain in ["amd64", "ppc64le", "linux", "feature.node.kubernetes.io/cpu-cpuid.X86_64_V2"] {
-            assert_eq!(scalar(plain), plain);
+    fn every_value_written_reads_back_as_a_string_in_yaml_1_1() {
+        let mut values: Vec<String> = Arch::ALL.iter().map(|arch| arch.go_name().to_string()).collect();
+        values.extend(Os::ALL.iter().map(|os| os.go_name().to_string()));
+        values.extend(["true", "0", "1", "9"].map(String::from));
+        let term = vec![Expression { key: "k", operator: "In", values: values.clone() }];
+        let yaml = node_affinity([term]);
+        let written: Vec<&str> =
+            yaml.lines().filter_map(|line| line.trim_start().strip_prefix("- ")).skip(2).collect();
+        assert_eq!(written.len(), values.len(), "{yaml}");
+        for (text, scalar) in values.iter().zip(written) {
+            let quoted = scalar.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\''));
+            match quoted {
+                Some(inner) => assert_eq!(inner, text),
+                None => assert!(scalar == text && yaml_1_1_reads_as_a_string(scalar), "{text:?} as {scalar}"),
+            }
         }
-        for (text, quoted) in [
-            ("386", "\"386\""),
-            ("true", "\"true\""),
-            ("No", "\"No\""),
-            ("0", "\"0\""),
-            ("a b", "\"a b\""),
-            ("a\"b\\", "\"a\\\"b\\\\\""),
-            ("\n", "\"\\u000a\""),
-            ("", "\"\""),
-        ] {
-            assert_eq!(scalar(text), quoted, "{text:?}");
-        }
+        assert!(yaml.contains("- '386'") && yaml.contains("- 'true'"), "{yaml}");
     }
 
     #[test]
@@ -91,14 +83,16 @@ mod tests {
   nodeAffinity:
     requiredDuringSchedulingIgnoredDuringExecution:
       nodeSelectorTerms:
-        - matchExpressions:
-            - key: kubernetes.io/arch
-              operator: In
-              values: [\"386\"]
-        - matchExpressions:
-            - key: kubernetes.io/arch
-              operator: In
-              values: [amd64]
+      - matchExpressions:
+        - key: kubernetes.io/arch
+          operator: In
+          values:
+          - '386'
+      - matchExpressions:
+        - key: kubernetes.io/arch
+          operator: In
+          values:
+          - amd64
 "
         );
     }

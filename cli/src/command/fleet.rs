@@ -1,15 +1,15 @@
-// `kubernetes` and `nodes`: a pod's binaries against a cluster, as `platform-gate-fleet` places and
+// `kubernetes`, `nodes`, `nfd-rule` and `nfd-compat`: a pod's binaries against a cluster, as `platform-gate-fleet` places and
 // judges them; this file reads the arguments and the node list, and prints.
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ArgMatches;
 use platform_gate::manifest::RefusedBy;
 use platform_gate_cli::Manifest;
-use platform_gate_fleet::{CpuLabels, Note, Pod};
+use platform_gate_fleet::{CpuLabels, NODE_NAME_LABEL, NfdRules, Note, Pod};
 use serde_json::{Value, json};
 
 use crate::{CANNOT_TELL, manifests, pick};
@@ -39,21 +39,34 @@ fn cpu_labels(args: &ArgMatches) -> CpuLabels {
     }
 }
 
-pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
-    let mut storages = Vec::new();
-    let manifests = pod_manifests(args, &mut storages)?;
-    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
-    let placement = pod.placement(cpu_labels(args), args.get_flag("matrix"));
+/// Each note on stderr, with the flag that brought it about or that places the pod without it,
+/// which the library does not know of.
+fn print_notes(notes: &[Note]) {
     let mut stderr = std::io::stderr().lock();
-    for note in &placement.notes {
-        // The flag that brought the note about, which the library does not know of.
+    for note in notes {
         let flag = match note {
             Note::CpuNotJudged => " (--cpu-labels none)",
             Note::MatrixOnly { .. } => " (--matrix)",
+            Note::HiddenByDefault { .. } | Note::LevelLabels { .. } => {
+                "; or place by NFD's unfiltered features, on every NFD release: `platform-gate nfd-rule` and --cpu-labels rule"
+            }
             _ => "",
         };
         let _ = writeln!(stderr, "platform-gate: {note}{flag}");
     }
+}
+
+pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
+    let mut storages = Vec::new();
+    let manifests = pod_manifests(args, &mut storages)?;
+    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
+    let matrix_only_too = args.get_flag("matrix");
+    let placement = match args.get_one::<String>("cpu-labels").map(String::as_str) {
+        Some("rule") => pod.rule_placement(matrix_only_too).map_err(|error| error.to_string())?,
+        _ => pod.placement(cpu_labels(args), matrix_only_too),
+    };
+    print_notes(&placement.notes);
+    let mut stderr = std::io::stderr().lock();
     let Some(affinity) = placement.kubernetes_node_affinity() else {
         let _ = writeln!(stderr, "platform-gate: no node where all of them start without their variable");
         // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
@@ -63,13 +76,31 @@ pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
-    use std::io::Read as _;
-
+/// `nfd-rule` and `nfd-compat`: the pod's NFD rules, rendered by `render`.
+pub(crate) fn nfd_rule(
+    args: &ArgMatches,
+    render: fn(&NfdRules) -> Option<String>,
+) -> Result<ExitCode, String> {
     let mut storages = Vec::new();
     let manifests = pod_manifests(args, &mut storages)?;
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
-    let path = args.get_one::<PathBuf>("NODELIST").expect("required");
+    let rules = pod.nfd_rules().map_err(|error| error.to_string())?;
+    print_notes(&rules.notes);
+    let Some(text) = render(&rules) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "platform-gate: no platform where all of them start without their variable"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The bytes of `path`, or of stdin for `-`.
+fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
         std::io::stdin().lock().read_to_end(&mut bytes).map_err(|error| format!("stdin: {error}"))?;
@@ -79,8 +110,34 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
         }
         bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
     }
-    let listed = platform_gate_fleet::read_node_list(&bytes)?;
-    drop(bytes);
+    Ok(bytes)
+}
+
+pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
+    let mut storages = Vec::new();
+    let manifests = pod_manifests(args, &mut storages)?;
+    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
+    let path = args.get_one::<PathBuf>("NODELIST").expect("required");
+    let listed = platform_gate_fleet::read_node_list(&read_input(path)?)?;
+    let features = match args.get_one::<PathBuf>("features") {
+        Some(path) => {
+            let read = platform_gate_fleet::read_node_features(&read_input(path)?)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            let mut by_node = Vec::with_capacity(listed.len());
+            for node in &listed {
+                let found = read.iter().find(|(name, _)| *name == node.name).ok_or_else(|| {
+                    format!(
+                        "{}: no NodeFeature for node {} (none has its name in {NODE_NAME_LABEL})",
+                        path.display(),
+                        node.name
+                    )
+                })?;
+                by_node.push(found.1.clone());
+            }
+            Some(by_node)
+        }
+        None => None,
+    };
     let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
     let cpu = cpu_labels(args);
     if cpu == CpuLabels::None {
@@ -90,9 +147,20 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
     let width = listed.iter().map(|node| node.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     let mut all_start = true;
-    for node in &listed {
+    for (index, node) in listed.iter().enumerate() {
         let labels = node.label_pairs();
-        let judged = pod.judge(&node.node(&labels), value, cpu);
+        let cpuid = features.as_ref().map(|features| features[index].as_ref());
+        let judged = match cpuid {
+            Some(Some(cpuid)) => pod.judge_by_features(&node.node(&labels), cpuid, value),
+            _ => pod.judge(&node.node(&labels), value, cpu),
+        };
+        // Where the CPU was read, when --features was given: a NodeFeature without cpu.cpuid
+        // (its NFD runs no CPU source) leaves the labels.
+        let cpu_from = match cpuid {
+            Some(Some(_)) => Some("features"),
+            Some(None) => Some("labels"),
+            None => None,
+        };
         all_start &= judged.verdict.starts();
         if json {
             let programs: Vec<Value> = judged
@@ -115,11 +183,17 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
                 "node": node.name,
                 "platform": {"arch": node.arch, "os": node.os, "from_node_info": node.from_node_info},
                 "verdict": judged.verdict.name(),
+                "cpu_from": cpu_from,
                 "programs": programs,
             });
             out.push_str(&format!("{object}\n"));
         } else {
             let mut line = judged.line(&node.name, &node.node(&labels), width);
+            if cpu_from == Some("labels") {
+                line.push_str(" (CPU from its labels: its NodeFeature has no cpu.cpuid)");
+            } else if cpu_from == Some("features") {
+                line.push_str(" (CPU from its NodeFeature)");
+            }
             if node.from_node_info {
                 line.push_str(" (its platform is from status.nodeInfo: without the kubernetes.io labels, no affinity admits it)");
             }
