@@ -18,7 +18,7 @@ const KVD: Matrix = matrix! {
 
 /// The README's pod: kvd (x86-64-v3 for amd64, +lse for arm64) and kvd-backup (baseline builds),
 /// its placement, and the lines of `platform-gate nodes` for a node list.
-fn fleet() -> (String, String) {
+fn fleet() -> (String, String, String, String) {
     let binary = |program, arch, cpu: CpuFeatures| Binary {
         program,
         variable: "KVD_UNSUPPORTED_ARCH",
@@ -62,7 +62,12 @@ $ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup
         lines.push('\n');
     }
     lines.push_str("$ echo $?\n1\n```\n");
-    (format!("```yaml\n{affinity}```\n"), lines)
+    let rule = pod.nfd_rules().unwrap().node_feature_rule().unwrap();
+    let by_rule = pod.rule_placement(false).unwrap().kubernetes_node_affinity().unwrap();
+    let rule = format!(
+        "```console\n$ platform-gate nfd-rule kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup-arm64 | kubectl apply -f -\n```\n```yaml\n{rule}```\n"
+    );
+    (format!("```yaml\n{affinity}```\n"), lines, rule, format!("```yaml\n{by_rule}```\n"))
 }
 
 /// etcd's gate as `#[platform_gated]` writes it for a program `etcd` of package version 3.6.0.
@@ -195,10 +200,12 @@ fn blocks() -> Vec<(&'static str, &'static str, String)> {
             unchecked.push_str(&format!("| {family} | `{name}` | {why} |\n"));
         }
     }
-    let (fleet_affinity, fleet_nodes) = fleet();
+    let (fleet_affinity, fleet_nodes, fleet_rule, fleet_rule_affinity) = fleet();
     let mut blocks = vec![
         ("docs/fleets.md", "fleet-affinity", fleet_affinity),
         ("docs/fleets.md", "fleet-nodes", fleet_nodes),
+        ("docs/fleets.md", "fleet-rule", fleet_rule),
+        ("docs/fleets.md", "fleet-rule-affinity", fleet_rule_affinity),
         ("docs/cpu.md", "cpu-unchecked", unchecked),
         (
             "docs/cpu.md",

@@ -73,7 +73,8 @@ fn source_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
             if !skipped && (!name.starts_with('.') || name == ".ci") {
                 source_files(root, &path, out);
             }
-        } else if relative.starts_with(".ci/") || [".rs", ".sh", ".py"].iter().any(|ext| name.ends_with(ext))
+        } else if relative.starts_with(".ci/")
+            || [".rs", ".sh", ".py", ".go"].iter().any(|ext| name.ends_with(ext))
         {
             out.push(relative);
         }
