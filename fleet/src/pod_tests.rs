@@ -134,3 +134,19 @@ fn a_cpu_refusal_names_the_check_that_refuses() {
     let on_v1 = pod.judge(&node("amd64", "linux", &v1), None, CpuLabels::Nfd);
     assert!(on_v1.programs[0].missing.contains(&"avx2") && on_v1.programs[0].missing.contains(&"sse4.2"));
 }
+
+#[test]
+fn a_verdict_from_labels_says_what_they_do_not_show_and_never_a_label_the_node_carries() {
+    let pod = Pod::new(vec![binary(Arch::X86_64, &["avxvnniint8"])]).unwrap();
+    // AVXVNNIINT8 is proved by its own label and AVX's (the OS saves the AVX registers).
+    let avx = [("feature.node.kubernetes.io/cpu-cpuid.AVX", "true")];
+    let judged = pod.judge(&node("amd64", "linux", &avx), None, CpuLabels::Nfd);
+    let why = &judged.programs[0].why;
+    assert_eq!(judged.verdict, NodeVerdict::Refuses);
+    assert!(why.ends_with("which the node's labels do not show (no AVXVNNIINT8)"), "{why}");
+    assert!(!why.contains("lacks"), "{why}");
+    // Without AVX too, both are named.
+    let none = [("feature.node.kubernetes.io/cpu-cpuid.X86_64_V1", "true")];
+    let why = pod.judge(&node("amd64", "linux", &none), None, CpuLabels::Nfd).programs[0].why.clone();
+    assert!(why.ends_with("(no AVXVNNIINT8, AVX)"), "{why}");
+}
