@@ -3,10 +3,12 @@
 //! `nodes` reads what `kubectl get nodes -o json` prints, and says so in one line, with status 2,
 //! when it is not that.
 
+#[path = "common/command.rs"]
+mod command;
 mod common;
 
+use command::{run, text};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use common::{ALPINE_MANIFEST, ETCD_MANIFEST, KV_MANIFEST};
 use platform_gate::{Arch, CpuFeatures, Matrix, Os, Platform, Policy};
@@ -207,27 +209,8 @@ fn the_matrix_only_adds_architectures_without_binaries_and_says_so() {
     );
 }
 
-const COMMAND: &str = env!("CARGO_BIN_EXE_platform-gate");
-
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
     common::file_of("fleet", name, bytes)
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(COMMAND)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap()
 }
 
 #[test]

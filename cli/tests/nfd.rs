@@ -3,10 +3,12 @@
 //! Go types, `kubernetes --cpu-labels rule` requires each rule's label, and `nodes --features` reads
 //! NodeFeature objects; bad input gets one line and status 2.
 
+#[path = "common/command.rs"]
+mod command;
 mod common;
 
+use command::{run, text};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use common::{ETCD_MANIFEST, KV_MANIFEST, KV_MATRIX};
 use platform_gate::__private::{Prepared, prepare, target_feature_flags};
@@ -24,27 +26,8 @@ const ODD: Prepared = prepare(
 );
 static ODD_MANIFEST: [u8; ODD.manifest_len()] = ODD.manifest();
 
-const COMMAND: &str = env!("CARGO_BIN_EXE_platform-gate");
-
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
     common::file_of("nfd", name, bytes)
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(COMMAND)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap()
 }
 
 /// NFD's CRD schemas (`fleet/tests/fixtures/nfd-crd-schemas.json`), by kind.
