@@ -46,22 +46,9 @@ pub fn read_node_list(bytes: &[u8]) -> Result<Vec<ListedNode>, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(format!("the node list is empty; {EXPECTED}"));
     }
-    let list: Value =
-        serde_json::from_slice(bytes).map_err(|error| format!("the node list is not JSON: {error}"))?;
-    let kind = list.get("kind").and_then(Value::as_str);
-    if !matches!(kind, Some("List" | "NodeList")) {
-        let what = kind.map_or_else(|| "no kind".to_string(), |kind| format!("kind {kind:?}"));
-        return Err(format!("the node list is not a List of Nodes: it has {what}; {EXPECTED}"));
-    }
-    let items = list
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("the List has no items array; {EXPECTED}"))?;
+    let items = list_items(bytes, "node", "List", "Node", EXPECTED)?;
     let mut nodes = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        if let Some(kind) = item.get("kind").and_then(Value::as_str).filter(|kind| *kind != "Node") {
-            return Err(format!("item {index} of the List is a {kind}, not a Node"));
-        }
         let name = item
             .pointer("/metadata/name")
             .and_then(Value::as_str)
@@ -138,26 +125,9 @@ pub fn read_node_features(bytes: &[u8]) -> Result<Vec<(String, Option<NodeCpuid>
     use serde_json::Value;
 
     const EXPECTED: &str = "expected what `kubectl get nodefeatures -A -o json` prints";
-    let list: Value = serde_json::from_slice(bytes)
-        .map_err(|error| format!("the NodeFeature list is not JSON: {error}"))?;
-    let kind = list.get("kind").and_then(Value::as_str);
-    if !matches!(kind, Some("List" | "NodeFeatureList")) {
-        let what = kind.map_or_else(|| "no kind".to_string(), |kind| format!("kind {kind:?}"));
-        return Err(format!("the NodeFeature list is not a List of NodeFeatures: it has {what}; {EXPECTED}"));
-    }
-    let items = list
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("the NodeFeature List has no items array; {EXPECTED}"))?;
+    let items = list_items(bytes, "NodeFeature", "NodeFeature List", "NodeFeature", EXPECTED)?;
     let mut read = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let kind = item.get("kind").and_then(Value::as_str);
-        if kind.is_some_and(|kind| kind != "NodeFeature") {
-            return Err(format!(
-                "item {index} of the NodeFeature List is a {}, not a NodeFeature",
-                kind.unwrap_or("")
-            ));
-        }
         let node = item
             .pointer("/metadata/labels")
             .and_then(|labels| labels.get(NODE_NAME_LABEL))
@@ -201,4 +171,35 @@ pub fn read_node_features(bytes: &[u8]) -> Result<Vec<(String, Option<NodeCpuid>
         read.push((node, Some(cpuid)));
     }
     Ok(read)
+}
+
+/// The items of a Kubernetes List (`kind: List` or `{kind}List`) of `kind` objects, each checked to
+/// be one where it names its kind; or the line that says why not, which calls the bytes `the {noun}
+/// list` and the List `the {list}`, and ends with `expected`.
+fn list_items(
+    bytes: &[u8],
+    noun: &str,
+    list: &str,
+    kind: &str,
+    expected: &str,
+) -> Result<Vec<serde_json::Value>, String> {
+    use serde_json::Value;
+
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|error| format!("the {noun} list is not JSON: {error}"))?;
+    let list_kind = value.get("kind").and_then(Value::as_str);
+    if !list_kind.is_some_and(|list_kind| list_kind == "List" || list_kind.strip_suffix("List") == Some(kind))
+    {
+        let what = list_kind.map_or_else(|| "no kind".to_string(), |list_kind| format!("kind {list_kind:?}"));
+        return Err(format!("the {noun} list is not a List of {kind}s: it has {what}; {expected}"));
+    }
+    let Some(Value::Array(items)) = value.get_mut("items").map(Value::take) else {
+        return Err(format!("the {list} has no items array; {expected}"));
+    };
+    for (index, item) in items.iter().enumerate() {
+        if let Some(other) = item.get("kind").and_then(Value::as_str).filter(|other| *other != kind) {
+            return Err(format!("item {index} of the {list} is a {other}, not a {kind}"));
+        }
+    }
+    Ok(items)
 }
