@@ -23,6 +23,7 @@
 //! tools around it.
 
 pub mod features;
+pub mod image;
 mod judge;
 pub mod nfd;
 mod nodes;
