@@ -14,6 +14,8 @@ use platform_gate_fleet::Schedule;
 
 #[path = "command/fleet.rs"]
 mod fleet;
+#[path = "command/image.rs"]
+mod image;
 #[path = "command/show.rs"]
 mod show;
 
@@ -21,7 +23,12 @@ mod show;
 const CANNOT_TELL: u8 = 2;
 
 fn command() -> Command {
-    let files = || Arg::new("FILE").required(true).num_args(1..).value_parser(value_parser!(PathBuf));
+    let files = || {
+        Arg::new("FILE").required(true).num_args(1..).value_parser(value_parser!(PathBuf)).help(
+            "A gated binary, or an image: an OCI image layout, an OCI archive or a `docker save` tarball (recognised by \
+             what it holds), or oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:TAG] as skopeo names them",
+        )
+    };
     let program = || {
         Arg::new("program").long("program").value_name("NAME").help(
             "Of a file that holds several manifests (a binary that embeds others), the one whose program is NAME",
@@ -59,6 +66,7 @@ fn command() -> Command {
             Command::new("show")
                 .about("Prints what each binary declares: program, platform, CPU, variable, policy and matrix")
                 .arg(files())
+                .arg(image::max_layer_size_arg())
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per manifest, one per line"))
                 .arg(
                     Arg::new("recursive").short('r').long("recursive").action(ArgAction::SetTrue).help(
@@ -76,7 +84,11 @@ fn command() -> Command {
                      stderr (nothing when it would start silently), stderr a summary. Exit status: 0 it would start, \
                      1 it would refuse, 2 cannot tell.",
                 )
-                .arg(Arg::new("FILE").required(true).value_parser(value_parser!(PathBuf)))
+                .arg(Arg::new("FILE").required(true).value_parser(value_parser!(PathBuf)).help(
+                    "A gated binary, or an image (as for `show`): each platform entry is judged against its binaries, \
+                     their variables unset, and the exit status is 1 where an advertised platform would not start",
+                ))
+                .arg(image::max_layer_size_arg())
                 .arg(env("Judge the override variable as set to VALUE, instead of its value here").conflicts_with("unset"))
                 .arg(Arg::new("unset").long("unset").action(ArgAction::SetTrue).help("Judge the override variable as unset"))
                 .arg(
@@ -102,6 +114,7 @@ fn command() -> Command {
                      labels. One term per platform. Notes go to stderr; exit 1 when no node can be admitted.",
                 )
                 .arg(files())
+                .arg(image::max_layer_size_arg())
                 .arg(program())
                 .arg(
                     Arg::new("matrix")
@@ -122,6 +135,7 @@ fn command() -> Command {
                      `kubernetes --cpu-labels rule`. Notes go to stderr; exit 1 when there is no rule.",
                 )
                 .arg(files())
+                .arg(image::max_layer_size_arg())
                 .arg(program()),
         )
         .subcommand(
@@ -130,10 +144,20 @@ fn command() -> Command {
                 .long_about(
                     "Prints NFD's image-compatibility spec (v1alpha1, as `nfd compat validate-node` reads it) for an \
                      image of a pod's binaries: one compatibility set per platform, tagged OS/ARCH, with the rules \
-                     `nfd-rule` prints. Notes go to stderr; exit 1 when there is no set.",
+                     `nfd-rule` prints. Notes go to stderr; exit 1 when there is no set. With --attach, the spec of each \
+                     platform of an OCI image layout, made from that platform's own binaries, is written into the \
+                     layout as NFD's artifact, its subject the platform's manifest, and no FILE is given.",
                 )
-                .arg(files())
-                .arg(program()),
+                .arg(files().required(false).required_unless_present("attach").conflicts_with("attach"))
+                .arg(image::max_layer_size_arg())
+                .arg(program())
+                .arg(
+                    Arg::new("attach")
+                        .long("attach")
+                        .value_name("LAYOUT")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Attach each platform's spec to its manifest in the OCI image layout LAYOUT (oci:DIR[:REF], or DIR)"),
+                ),
         )
         .subcommand(
             Command::new("nodes")
@@ -147,6 +171,7 @@ fn command() -> Command {
                 )
                 .arg(Arg::new("NODELIST").required(true).value_parser(value_parser!(PathBuf)))
                 .arg(files())
+                .arg(image::max_layer_size_arg())
                 .arg(program())
                 .arg(env("Judge the override variables as set to VALUE in the pod (default: unset)"))
                 .arg(cpu_labels())
@@ -168,6 +193,7 @@ fn command() -> Command {
             Command::new("docker")
                 .about("Prints the `docker buildx build --platform` list where all the binaries start without their variable")
                 .arg(files())
+                .arg(image::max_layer_size_arg())
                 .arg(program()),
         )
         .subcommand(Command::new("cpu").about(
@@ -188,9 +214,10 @@ fn main() -> ExitCode {
         Some(("kubernetes", args)) => fleet::kubernetes(args),
         Some(("nodes", args)) => fleet::nodes(args),
         Some(("nfd-rule", args)) => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::node_feature_rule),
-        Some(("nfd-compat", args)) => {
-            fleet::nfd_rule(args, platform_gate_fleet::NfdRules::image_compatibility)
-        }
+        Some(("nfd-compat", args)) => match args.get_one::<PathBuf>("attach") {
+            Some(layout) => fleet::nfd_attach(args, layout),
+            None => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::image_compatibility),
+        },
         Some(("docker", args)) => schedule(args, Schedule::docker_platforms),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
@@ -253,6 +280,17 @@ fn pick<'a>(
 }
 
 fn check(args: &ArgMatches) -> Result<ExitCode, String> {
+    if let Some(image::Input::Image { name, platforms }) = image::inputs(args, "FILE")?.pop() {
+        if let Some(flag) = ["env", "unset", "cpu-features"]
+            .into_iter()
+            .find(|flag| args.value_source(flag) == Some(clap::parser::ValueSource::CommandLine))
+        {
+            return Err(format!(
+                "--{flag} judges one binary here; an image is judged entry by entry, each on its own platform, its variables unset"
+            ));
+        }
+        return image::check(&name, &platforms, args.get_one::<String>("program"));
+    }
     let path = args.get_one::<PathBuf>("FILE").expect("required");
     let mut storage = Vec::new();
     let manifest = one_manifest(path, args, &mut storage)?;
@@ -323,11 +361,16 @@ fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) 
 }
 
 fn schedule(args: &ArgMatches, render: impl Fn(&Schedule) -> String) -> Result<ExitCode, String> {
-    let paths: Vec<&PathBuf> = args.get_many::<PathBuf>("FILE").expect("required").collect();
-    let mut storages = vec![Vec::new(); paths.len()];
+    let inputs = image::inputs(args, "FILE")?;
+    let mut storages = vec![Vec::new(); inputs.len()];
     let mut all = Vec::new();
-    for (path, storage) in paths.into_iter().zip(&mut storages) {
-        all.push(one_manifest(path, args, storage)?);
+    for (input, storage) in inputs.iter().zip(&mut storages) {
+        match input {
+            image::Input::File(path) => all.push(one_manifest(path, args, storage)?),
+            image::Input::Image { name, platforms } => {
+                all.extend(image::pod_manifests(name, platforms, args.get_one::<String>("program"))?);
+            }
+        }
     }
     let schedule = Schedule::of_all(&all).expect("at least one file");
     if schedule.is_empty() {

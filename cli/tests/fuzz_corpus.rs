@@ -68,3 +68,37 @@ fn every_value_input_keeps_the_messages_promises() {
         }
     }
 }
+
+/// The image target's corpus, through the same function the target calls: each seed reads as it
+/// was built to (a gated binary found, or the error it was made to hit), and every other input
+/// (one that once failed) reads without breaking a promise.
+#[cfg(feature = "command")]
+#[test]
+fn every_image_input_reads_as_the_image_target_demands() {
+    use platform_gate_fleet::image::fuzzing::read_fuzzed;
+
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-corpus-image");
+    let inputs = corpus("image");
+    let expected: [(&str, Result<usize, &str>); 6] = [
+        ("docker-archive", Ok(1)),
+        ("index-nested-loop", Err("not what the image spec defines")),
+        ("index-plain", Ok(0)),
+        ("layer-gzip", Ok(1)),
+        ("layer-plain", Ok(1)),
+        ("oci-archive", Ok(1)),
+    ];
+    for (name, bytes) in &inputs {
+        let read = read_fuzzed(bytes, &scratch);
+        match expected.iter().find(|(seed, _)| seed == name) {
+            Some((_, Ok(binaries))) => assert_eq!(read, Ok(*binaries), "{name}"),
+            Some((_, Err(why))) => {
+                assert!(read.as_ref().is_err_and(|error| error.contains(why)), "{name}: {read:?}")
+            }
+            None => {}
+        }
+    }
+    assert!(
+        expected.iter().all(|(seed, _)| inputs.iter().any(|(name, _)| name == seed)),
+        "the seeds are there"
+    );
+}

@@ -12,6 +12,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 mod common;
+#[cfg(feature = "command")]
+#[path = "common/image.rs"]
+mod image;
 use common::{ETCD_MANIFEST, KV_MANIFEST};
 
 /// The system's allocator, counting the bytes live and the most ever live.
@@ -143,4 +146,28 @@ fn reading_returns_its_memory_and_a_file_is_read_in_pieces() {
     eprintln!("a header announcing 4 GiB: {error}; peak {peak} bytes");
     assert!(error.to_string().contains("longer than a manifest's may be"), "{error}");
     assert!(peak <= (1 << 20) + 16 * 1024, "peak {peak}: its body was read");
+
+    // 5. Images: a layer is read a piece at a time, so a layer of 32 MiB costs what one of 1 MiB
+    // does. Two platform entries, each one layer holding one gated binary of that size.
+    #[cfg(feature = "command")]
+    {
+        use platform_gate_fleet::image::{Image, ReadOptions};
+
+        let mut peaks = Vec::new();
+        for mib in [1, 32] {
+            let mut binary = vec![0x5a; mib << 20];
+            binary.extend_from_slice(&ETCD_MANIFEST);
+            let dir = image::layout(&format!("memory-{mib}"), &[("amd64", &binary), ("arm64", &binary)]);
+            drop(binary);
+            let before = LIVE.load(Relaxed);
+            PEAK.store(before, Relaxed);
+            let read = Image::recognise(&dir).unwrap().unwrap().read(&ReadOptions::default()).unwrap();
+            let peak = PEAK.load(Relaxed) - before;
+            assert_eq!(read[1].binaries[0].manifests().unwrap()[0].program, "etcd");
+            eprintln!("an image of two {mib} MiB layers: peak {peak} bytes above the start");
+            peaks.push(peak);
+        }
+        assert!(peaks[1] <= peaks[0] + 64 * 1024, "peaks {peaks:?}: memory grew with the layer");
+        assert!(peaks[1] < 2 << 20, "peaks {peaks:?}");
+    }
 }

@@ -4,6 +4,8 @@
 //! a second reader written from `docs/manifest.md` alone, reads the fixtures alike.
 
 mod common;
+#[path = "common/image.rs"]
+mod image;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -114,6 +116,53 @@ fn a_removed_key_or_a_wrong_type_is_rejected() {
         *wrong.pointer_mut(pointer).unwrap() = bad.clone();
         assert!(!schema.is_valid(&wrong), "{pointer} = {bad}");
     }
+}
+
+/// `show --json` on an image: each binary's object has `image`, which the schema binds as it binds
+/// the rest (removed keys and wrong types rejected), and which a loose binary's object lacks.
+#[test]
+fn an_images_binaries_are_valid_with_where_they_are_in_the_image() {
+    let schema = schema();
+    let etcd = image::binary(&ETCD_MANIFEST);
+    let layout = image::layout("schema", &[("amd64", &etcd), ("arm64", &etcd)]);
+    let output = Command::new(env!("CARGO_BIN_EXE_platform-gate"))
+        .args(["show", "--json"])
+        .arg(&layout)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let shown: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(shown.len(), 2);
+    for object in &shown {
+        let errors: Vec<String> = schema.iter_errors(object).map(|error| error.to_string()).collect();
+        assert!(errors.is_empty(), "{object}: {errors:?}");
+        assert_eq!(
+            (&object["image"]["path"], &object["image"]["entrypoint"]),
+            (&json!("/usr/bin/server"), &json!(true))
+        );
+        assert_eq!(object["image"]["reference"], json!("latest"));
+    }
+    assert_eq!(
+        shown[1]["image"]["platform"],
+        json!({"os": "linux", "architecture": "arm64", "variant": null})
+    );
+    let mut keys = Vec::new();
+    pointers(&shown[0]["image"], "/image", &mut keys);
+    assert_eq!(keys.len(), 8, "{keys:?}");
+    for pointer in &keys {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let mut removed = shown[0].clone();
+        removed.pointer_mut(parent).and_then(Value::as_object_mut).unwrap().remove(key);
+        assert!(!schema.is_valid(&removed), "without {pointer}");
+        let mut retyped = shown[0].clone();
+        *retyped.pointer_mut(pointer).unwrap() = json!(42);
+        assert!(!schema.is_valid(&retyped), "{pointer} retyped");
+    }
+    assert!(outputs().iter().all(|object| object.get("image").is_none()));
 }
 
 /// `tests/manifest_reader.py`, a reader written from `docs/manifest.md` alone, reads every fixture

@@ -12,16 +12,27 @@ use platform_gate_cli::Manifest;
 use platform_gate_fleet::{CpuLabels, NODE_NAME_LABEL, NfdRules, Note, Pod};
 use serde_json::{Value, json};
 
+use crate::image::Input;
 use crate::{CANNOT_TELL, manifests, pick};
 
 /// The manifest of each of the pod's files: a file's only one, or the one `--program` names in a
-/// file that holds several.
-fn pod_manifests<'a>(args: &ArgMatches, storages: &'a mut Vec<Vec<u8>>) -> Result<Vec<Manifest<'a>>, String> {
+/// file that holds several; and the binaries of each image (`command/image.rs`).
+fn pod_manifests<'a>(
+    args: &ArgMatches,
+    inputs: &'a [Input],
+    storages: &'a mut Vec<Vec<u8>>,
+) -> Result<Vec<Manifest<'a>>, String> {
     let wanted = args.get_one::<String>("program");
-    let paths: Vec<&PathBuf> = args.get_many::<PathBuf>("FILE").expect("required").collect();
-    storages.resize(paths.len(), Vec::new());
+    storages.resize(inputs.len(), Vec::new());
     let mut all = Vec::new();
-    for (path, storage) in paths.into_iter().zip(storages) {
+    for (input, storage) in inputs.iter().zip(storages) {
+        let path = match input {
+            Input::File(path) => path,
+            Input::Image { name, platforms } => {
+                all.extend(crate::image::pod_manifests(name, platforms, wanted)?);
+                continue;
+            }
+        };
         let found = manifests(path, storage)?;
         if found.len() == 1 {
             all.extend(found);
@@ -57,8 +68,8 @@ fn print_notes(notes: &[Note]) {
 }
 
 pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
-    let mut storages = Vec::new();
-    let manifests = pod_manifests(args, &mut storages)?;
+    let (inputs, mut storages) = (crate::image::inputs(args, "FILE")?, Vec::new());
+    let manifests = pod_manifests(args, &inputs, &mut storages)?;
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let matrix_only_too = args.get_flag("matrix");
     let placement = match args.get_one::<String>("cpu-labels").map(String::as_str) {
@@ -81,8 +92,8 @@ pub(crate) fn nfd_rule(
     args: &ArgMatches,
     render: fn(&NfdRules) -> Option<String>,
 ) -> Result<ExitCode, String> {
-    let mut storages = Vec::new();
-    let manifests = pod_manifests(args, &mut storages)?;
+    let (inputs, mut storages) = (crate::image::inputs(args, "FILE")?, Vec::new());
+    let manifests = pod_manifests(args, &inputs, &mut storages)?;
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let rules = pod.nfd_rules().map_err(|error| error.to_string())?;
     print_notes(&rules.notes);
@@ -114,8 +125,8 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
-    let mut storages = Vec::new();
-    let manifests = pod_manifests(args, &mut storages)?;
+    let (inputs, mut storages) = (crate::image::inputs(args, "FILE")?, Vec::new());
+    let manifests = pod_manifests(args, &inputs, &mut storages)?;
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let path = args.get_one::<PathBuf>("NODELIST").expect("required");
     let listed = platform_gate_fleet::read_node_list(&read_input(path)?)?;
@@ -205,4 +216,43 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(CANNOT_TELL));
     }
     Ok(if all_start { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `nfd-compat --attach oci:DIR[:REF]`: each platform's spec, made from that platform's own
+/// binaries, attached to its manifest in the layout. Prints each artifact's digest; exit 1 when no
+/// platform had a spec to attach.
+pub(crate) fn nfd_attach(args: &ArgMatches, target: &Path) -> Result<ExitCode, String> {
+    use platform_gate_fleet::image::{NFD_COMPAT_ARTIFACT_TYPE, NFD_COMPAT_SPEC_MEDIA_TYPE};
+
+    let name = target.display().to_string();
+    let image = crate::image::open(target)?.ok_or_else(|| format!("{name}: is not an OCI image layout"))?;
+    let platforms = image.read(&crate::image::read_options(args)).map_err(|error| error.to_string())?;
+    let wanted = args.get_one::<String>("program");
+    let mut out = String::new();
+    for platform in &platforms {
+        let entry = crate::image::escaped(&platform.platform());
+        let manifests = match crate::image::pod_manifests(&name, std::slice::from_ref(platform), wanted) {
+            Ok(manifests) => manifests,
+            Err(why) => {
+                let _ = writeln!(std::io::stderr(), "platform-gate: {entry}: nothing attached: {why}");
+                continue;
+            }
+        };
+        let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
+        let rules = pod.nfd_rules().map_err(|error| error.to_string())?;
+        print_notes(&rules.notes);
+        let Some(spec) = rules.image_compatibility() else {
+            let _ = writeln!(
+                std::io::stderr(),
+                "platform-gate: {entry}: nothing attached: its binaries do not all start there without their variable"
+            );
+            continue;
+        };
+        let digest = image
+            .attach(platform, NFD_COMPAT_ARTIFACT_TYPE, NFD_COMPAT_SPEC_MEDIA_TYPE, spec.as_bytes())
+            .map_err(|error| error.to_string())?;
+        out.push_str(&format!("{entry} {}: attached {digest}\n", platform.digest));
+    }
+    std::io::stdout().lock().write_all(out.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
+    Ok(if out.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

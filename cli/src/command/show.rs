@@ -2,7 +2,7 @@
 // every regular file under a directory (`--recursive`).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+
 use std::process::ExitCode;
 
 use clap::ArgMatches;
@@ -10,6 +10,9 @@ use platform_gate::CpuFeatures;
 use platform_gate_cli::{FileError, Manifest, ReadError};
 use serde_json::{Value, json};
 
+use platform_gate_fleet::image::PlatformImage;
+
+use crate::image::Input;
 use crate::{CANNOT_TELL, manifests};
 
 pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
@@ -18,14 +21,18 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
     let mut status = ExitCode::SUCCESS;
     let mut found_any = false;
     let mut stdout = std::io::stdout().lock();
-    let mut print = |path: &Path, found: &[Manifest<'_>]| -> bool {
+    // `file` is what JSON's "file" says, `label` what the text names; `image`, where in an image.
+    let mut print = |file: &str, label: &str, found: &[Manifest<'_>], image: Option<Value>| -> bool {
         for manifest in found {
             let text = if json {
                 let mut object = to_json(manifest);
-                object["file"] = Value::String(path.display().to_string());
+                object["file"] = Value::String(file.to_string());
+                if let Some(image) = &image {
+                    object["image"] = image.clone();
+                }
                 format!("{object}\n")
             } else {
-                describe(path, manifest)
+                describe(label, manifest)
             };
             if stdout.write_all(text.as_bytes()).is_err() {
                 return false;
@@ -35,7 +42,36 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
     };
     // One buffer for the manifests of each file in turn: a walk of a whole tree holds one file's.
     let mut storage = Vec::new();
-    for path in args.get_many::<PathBuf>("FILE").expect("required") {
+    for input in crate::image::inputs(args, "FILE")? {
+        let path = match input {
+            Input::File(path) => path,
+            Input::Image { name, platforms } => {
+                let mut any = false;
+                for platform in &platforms {
+                    for binary in &platform.binaries {
+                        let found = crate::image::manifests_of(&name, platform, binary)?;
+                        any = true;
+                        let label = format!(
+                            "{name} {} {}",
+                            crate::image::escaped(&platform.platform()),
+                            crate::image::escaped(&binary.path)
+                        );
+                        let image = image_json(platform, &binary.path, binary.entrypoint);
+                        if !print(&name, &label, &found, Some(image)) {
+                            return Ok(ExitCode::from(CANNOT_TELL));
+                        }
+                    }
+                }
+                found_any |= any;
+                if !any {
+                    let _ =
+                        writeln!(std::io::stderr(), "platform-gate: {name}: no gated binary in the image");
+                    status = ExitCode::from(CANNOT_TELL);
+                }
+                continue;
+            }
+        };
+        let path = &path;
         if recursive && path.is_dir() {
             for entry in walkdir::WalkDir::new(path).follow_links(false) {
                 let entry = match entry {
@@ -53,7 +89,8 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
                 match platform_gate_cli::read_file(entry.path(), &mut storage) {
                     Ok(found) => {
                         found_any = true;
-                        if !print(entry.path(), &found) {
+                        let shown = entry.path().display().to_string();
+                        if !print(&shown, &shown, &found, None) {
                             return Ok(ExitCode::from(CANNOT_TELL));
                         }
                     }
@@ -69,7 +106,8 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
         match manifests(path, &mut storage) {
             Ok(found) => {
                 found_any = true;
-                if !print(path, &found) {
+                let shown = path.display().to_string();
+                if !print(&shown, &shown, &found, None) {
                     return Ok(ExitCode::from(CANNOT_TELL));
                 }
             }
@@ -84,6 +122,17 @@ pub(crate) fn show(args: &ArgMatches) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(CANNOT_TELL));
     }
     Ok(status)
+}
+
+/// Where a binary of an image is: the image's platform entry, and its path in the image.
+fn image_json(platform: &PlatformImage, path: &str, entrypoint: bool) -> Value {
+    json!({
+        "platform": {"os": platform.os, "architecture": platform.architecture, "variant": platform.variant},
+        "manifest": platform.digest,
+        "reference": platform.reference,
+        "path": path,
+        "entrypoint": entrypoint,
+    })
 }
 
 /// The manifest as `docs/manifest.md`'s JSON table gives it.
@@ -132,7 +181,7 @@ fn to_json(manifest: &Manifest<'_>) -> Value {
 }
 
 /// The manifest for people.
-fn describe(path: &Path, manifest: &Manifest<'_>) -> String {
+fn describe(label: &str, manifest: &Manifest<'_>) -> String {
     let policy = manifest.policy;
     let version = manifest.crate_version.map_or(String::new(), |version| format!(" {version}"));
     let cpu = match (manifest.cpu.assumed(), manifest.cpu.level) {
@@ -166,7 +215,7 @@ fn describe(path: &Path, manifest: &Manifest<'_>) -> String {
          \x20 policy:    judges {check}; {allow} start by themselves; a refusal exits {exit}\n\
          \x20 packager:  {packager}\n\
          \x20 matrix:\n{matrix}\n",
-        file = path.display(),
+        file = label,
         program = manifest.program,
         gate = manifest.gate_version,
         format = manifest.format,
