@@ -9,9 +9,9 @@
 # Proven here: each entry's verdict from `check IMAGE` is what its binary, unpacked by umoci, does
 # when run under qemu-user on a CPU of the entry's platform (Nehalem for a plain amd64 entry,
 # Haswell for amd64/v3); `kubernetes IMAGE` prints what `kubernetes` prints for the same binaries;
-# the archive and the tarball read as the layout does; `nfd-compat --attach` writes NFD's artifact,
-# which skopeo and umoci still read past, with the spec `nfd-compat` prints for the binary; a blob
-# flipped or missing is one line and exit 2.
+# the archive, the tarball and skopeo's zstd recompression read as the layout does;
+# `nfd-compat --attach` writes NFD's artifact, which skopeo and umoci still read past, with the spec
+# `nfd-compat` prints for the binary; a blob flipped or missing is one line and exit 2.
 # Usage: tests/image/run.sh    (installs skopeo, umoci, qemu-user, Debian's Rust and an aarch64 linker)
 set -euo pipefail
 
@@ -28,7 +28,7 @@ if [ "$(uname -m)" != x86_64 ]; then
 fi
 began=$(date +%s)
 install skopeo umoci gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-rm -rf "$work/layout" "$work/unpacked" "$work/attached" "$work/hostile" "$work"/*.tar
+rm -rf "$work/layout" "$work/unpacked" "$work/attached" "$work/hostile" "$work/zstd" "$work"/*.tar
 mkdir -p "$work/bin"
 cargo build --quiet -p platform-gate-cli --bin platform-gate --target-dir "$root/target"
 pg=$root/target/debug/platform-gate
@@ -157,7 +157,13 @@ skopeo copy -q "oci:$layout:good-arm64" "docker-archive:$work/arm64.tar:imaged:a
 "$pg" check "docker-archive:$work/arm64.tar:imaged:arm64" > "$work/check-docker.txt" 2> /dev/null || fail "check of the docker-archive"
 [ "$(tail -n +2 "$work/check-docker.txt")" = "$(awk '$1 == "linux/arm64" { found = 1; next } found && /^  / { print; next } found { exit }' "$work/check-good.txt")" ] \
   || fail "the docker save tarball reads otherwise: $(cat "$work/check-docker.txt")"
-echo "image: the OCI archive and the docker save tarball read as the layout does"
+# Recompressed with zstd by skopeo: the same binaries, the same verdicts.
+skopeo copy -q --dest-compress-format zstd "oci:$layout:good-arm64" "oci:$work/zstd:arm64"
+grep -q 'tar+zstd' "$work"/zstd/blobs/sha256/* || fail "skopeo wrote no zstd layer"
+"$pg" check "oci:$work/zstd:arm64" > "$work/check-zstd.txt" 2> /dev/null || fail "check of the zstd layout"
+[ "$(tail -n +2 "$work/check-zstd.txt")" = "$(tail -n +2 "$work/check-docker.txt")" ] \
+  || fail "the zstd layout reads otherwise: $(cat "$work/check-zstd.txt")"
+echo "image: the OCI archive, the docker save tarball and skopeo's zstd layers read as the layout does"
 
 # NFD's artifact, attached to each platform manifest the good index starts everywhere.
 cp -r "$layout" "$work/attached"
