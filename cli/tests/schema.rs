@@ -25,9 +25,14 @@ fn shown(name: &str, bytes: &[u8]) -> Vec<Value> {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
+    show_json(&path)
+}
+
+/// What `platform-gate show --json` prints for `path` (a binary, or an image): one object per manifest.
+fn show_json(path: &std::path::Path) -> Vec<Value> {
     let output = Command::new(env!("CARGO_BIN_EXE_platform-gate"))
         .args(["show", "--json"])
-        .arg(&path)
+        .arg(path)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -125,17 +130,7 @@ fn an_images_binaries_are_valid_with_where_they_are_in_the_image() {
     let schema = schema();
     let etcd = image::binary(&ETCD_MANIFEST);
     let layout = image::layout("schema", &[("amd64", &etcd), ("arm64", &etcd)]);
-    let output = Command::new(env!("CARGO_BIN_EXE_platform-gate"))
-        .args(["show", "--json"])
-        .arg(&layout)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let shown: Vec<Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let shown = show_json(&layout);
     assert_eq!(shown.len(), 2);
     for object in &shown {
         let errors: Vec<String> = schema.iter_errors(object).map(|error| error.to_string()).collect();

@@ -332,22 +332,20 @@ impl Image {
             })?,
             None => None,
         };
+        // The entrypoint's file, by which its binary is known under any of its hard-linked names.
+        let entry_file = match entrypoint.as_deref().map(|path| tree.resolve(path)).transpose()?.flatten() {
+            Some((_, Node::File { found, .. })) => Some(found),
+            _ => None,
+        };
         let mut binaries: Vec<ImageBinary> = Vec::new();
         for (path, found) in tree.gated() {
             if binaries.iter().any(|binary| Arc::ptr_eq(&binary.found, found)) {
                 continue;
             }
-            let entrypoint = entrypoint.as_deref() == Some(path);
+            let entrypoint = entry_file.is_some_and(|entry| Arc::ptr_eq(entry, found));
             binaries.push(ImageBinary { path: format!("/{path}"), entrypoint, found: Arc::clone(found) });
         }
-        // The entrypoint first; a hard link to it under an earlier name is the entrypoint too.
-        if let Some((_, Node::File { found, .. })) =
-            entrypoint.as_deref().and_then(|path| tree.resolve(path).ok().flatten())
-        {
-            if let Some(binary) = binaries.iter_mut().find(|binary| Arc::ptr_eq(&binary.found, found)) {
-                binary.entrypoint = true;
-            }
-        }
+        // The entrypoint first.
         binaries.sort_by_key(|binary| !binary.entrypoint);
         Ok(PlatformImage {
             os: manifest.os,
