@@ -70,6 +70,26 @@ $ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup
     (format!("```yaml\n{affinity}```\n"), lines, rule, format!("```yaml\n{by_rule}```\n"))
 }
 
+/// docs/operators.md's drop-in: kvd, gated with its own variable and `exit_code = 78`, built for
+/// x86-64-v3 (etcd's matrix, which rates amd64 stable), for Linux on amd64.
+fn systemd_drop_in() -> String {
+    let mut kvd = platform_gate::manifest::Manifest::parse(&ETCD_MANIFEST, 0).unwrap();
+    kvd.program = "kvd";
+    kvd.variable = "KVD_UNSUPPORTED_ARCH";
+    kvd.platform = Platform::new(Arch::X86_64, Os::Linux);
+    kvd.policy = kvd.policy.with_exit_code(core::num::NonZeroU8::new(78).unwrap());
+    kvd.cpu.before_start = Some(CpuFeatures::x86_64_level(3));
+    kvd.cpu.reads_own_manifest = true;
+    let options = platform_gate_fleet::systemd::DropInOptions::default();
+    let drop_in = platform_gate_fleet::systemd::drop_in(&kvd, &options).unwrap();
+    format!(
+        "```ini
+{}```
+",
+        drop_in.text
+    )
+}
+
 /// etcd's gate as `#[platform_gated]` writes it for a program `etcd` of package version 3.6.0.
 const ETCD: platform_gate::__private::Prepared = platform_gate::__private::prepare(
     platform_gate::Gate::for_package("etcd", Some("etcd")),
@@ -218,6 +238,7 @@ fn blocks() -> Vec<(&'static str, &'static str, String)> {
         ("README.md", "operator-view", operator),
         ("docs/fleets.md", "kubernetes", format!("```yaml\n{affinity}```\n")),
         ("docs/fleets.md", "buildx", buildx),
+        ("docs/operators.md", "systemd-drop-in", systemd_drop_in()),
     ];
     // The manifest holds the platform it was built for: its dump is this host's where the page's is.
     if cfg!(all(target_arch = "x86_64", target_os = "linux")) {

@@ -18,6 +18,8 @@ mod fleet;
 mod image;
 #[path = "command/show.rs"]
 mod show;
+#[path = "command/systemd.rs"]
+mod systemd;
 
 /// Exit status when the command cannot answer: a bad file, a bad argument.
 const CANNOT_TELL: u8 = 2;
@@ -196,6 +198,7 @@ fn command() -> Command {
                 .arg(image::max_layer_size_arg())
                 .arg(program()),
         )
+        .subcommand(systemd::command(program(), env, image::max_layer_size_arg()))
         .subcommand(Command::new("cpu").about(
             "Prints the CPU features the gate knows that this machine's CPU has, comma-separated, as --cpu-features takes them",
         ))
@@ -219,6 +222,7 @@ fn main() -> ExitCode {
             None => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::image_compatibility),
         },
         Some(("docker", args)) => schedule(args, Schedule::docker_platforms),
+        Some(("systemd", args)) => systemd::systemd(args),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
             let shell = *args.get_one::<clap_complete::Shell>("SHELL").expect("required");

@@ -32,6 +32,7 @@ mod placement;
 mod pod;
 mod rule;
 mod schedule;
+pub mod systemd;
 mod yaml;
 
 pub use crate::nodes::{ListedNode, NODE_NAME_LABEL, read_node_features, read_node_list};
