@@ -57,7 +57,7 @@ ENTRY_FUNCTIONS = (
     "platform_gate::gate::Gate::refuse_cpu_in_main",
 )
 # The C library's functions the refusal calls, which a static binary links in (musl's own code).
-C_LIBRARY = {"write", "exit", "_exit", "getauxval", "memset", "memcpy", "strlen", "_write"}
+C_LIBRARY = {"write", "exit", "_exit", "getauxval", "memset", "memcpy", "strlen", "_write", "signal", "poll", "sigaction", "__sigaction", "__libc_sigaction", "ppoll", "__syscall_cp", "__poll", "bsd_signal"}
 # Runs only once the CPU check has passed: the platform check, which may use what the build assumed.
 AFTER_THE_CHECK = ("platform_gate::gate::Gate::enforce_outside_support",)
 PANICS = re.compile(r"^(core::panicking::|core::slice::index::|core::option::\w*fail|core::result::unwrap_failed)")

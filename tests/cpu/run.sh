@@ -33,7 +33,10 @@
 # features as the gate reads them on it (`--cpu-features`; this machine's own CPU without the flag):
 # the same exit class and stderr byte for byte, or the case fails. Each x86_64 build's binary keeps
 # its manifest through `strip --strip-all`, and one build strips at link time (`strip = true`) with
-# fat LTO, opt-level z, one codegen unit and panic = "abort" all at once.
+# fat LTO, opt-level z, one codegen unit and panic = "abort" all at once. Each build's first refusal
+# runs again with stderr a pipe whose reader has gone (tests/cpu/stderr.py): it must exit with the
+# gate's code, never by SIGPIPE; and one refusal before std starts, with stderr a full pipe nobody
+# reads, must exit within a second or so.
 #
 # Usage: tests/cpu/run.sh    (installs qemu-user and what tests/cross needs for aarch64 and i686)
 #        CPU_MEASURE_LIMITS=1 tests/cpu/run.sh    also measures aarch64 +lse on main's crate alone
@@ -126,7 +129,22 @@ run() {
   else
     echo "  ok   $label (exit $rc${lacks:+, lacks $lacks})"
   fi
+  # Each build's first refusal again, with stderr a pipe whose reader has gone: the exit code must
+  # be the gate's, not SIGPIPE's (std ignores SIGPIPE only once it has started).
+  local binary="${*: -1}"
+  if [ "$expect" != start ] && [ "$rc" = "$code" ] && [ -z "${DEAD_PIPE_DONE[$binary]:-}" ]; then
+    DEAD_PIPE_DONE[$binary]=1
+    cases=$((cases + 1))
+    local ended; ended=$(python3 "$here/stderr.py" dead "$@")
+    if [[ "$ended" == "exit $code "* ]]; then
+      echo "  ok   $label, stderr a dead pipe ($ended s)"
+    else
+      failures=$((failures + 1))
+      echo "  FAIL $label, stderr a dead pipe: $ended, expected exit $code"
+    fi
+  fi
 }
+declare -A DEAD_PIPE_DONE=()
 
 # The nodes of a cluster whose NFD labels describe the CPU models these runs use, as NFD labels them
 # under qemu: qemu's TCG has no AVX-512, so its Skylake-Server is an x86-64-v3 CPU here.
@@ -360,6 +378,16 @@ for model in Nehalem max; do
   run "kvd on $model" "$expect" 3 qemu-x86_64 -cpu "$model" "$out/kvd"
   predicted "kvd on $model" "$last_rc" "$work/err" "$out/kvd" --cpu-features "${HAS_READ[$model]}" || true
 done
+# And with stderr a full pipe whose reader never reads: the refusal gives up on stderr after a second
+# (sys.rs's STDERR_PATIENCE_MS), and exits with the gate's code instead of waiting forever.
+cases=$((cases + 1))
+ended=$(python3 "$here/stderr.py" full qemu-x86_64 -cpu Nehalem "$out/kvd")
+if [[ "$ended" =~ ^exit\ 3\ [0-4]\. ]]; then
+  echo "  ok   kvd on Nehalem, stderr a full pipe nobody reads ($ended s)"
+else
+  failures=$((failures + 1))
+  echo "  FAIL kvd on Nehalem, stderr a full pipe nobody reads: $ended, expected exit 3 within 5 s"
+fi
 done_with "$work/x86_64-stripped"
 
 # The second toolchain, Debian's compiler with the std it ships: both paths at opt-level 0 and 1.

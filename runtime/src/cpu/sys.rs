@@ -11,10 +11,26 @@ use super::sink::{Sink, UNNAMED_PROGRAM};
 #[cfg(unix)]
 #[allow(unsafe_code)] // Declarations only; each call below says why it is sound.
 mod c {
+    /// `struct pollfd`, the same on every Unix.
+    #[repr(C)]
+    pub(super) struct PollFd {
+        pub(super) fd: i32,
+        pub(super) events: i16,
+        pub(super) revents: i16,
+    }
+    /// `nfds_t`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) type Nfds = core::ffi::c_ulong;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(super) type Nfds = core::ffi::c_uint;
+
     unsafe extern "C" {
         pub(super) fn write(fd: i32, buf: *const u8, count: usize) -> isize;
         // Exiting ends the process: nothing to break, as with `std::process::exit`.
         pub(super) safe fn exit(status: i32) -> !;
+        // `sighandler_t` is a pointer-sized value on every Unix: `SIG_IGN` is 1.
+        pub(super) fn signal(signal: i32, handler: usize) -> usize;
+        pub(super) fn poll(fds: *mut PollFd, count: Nfds, timeout_ms: i32) -> i32;
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     unsafe extern "C" {
@@ -52,14 +68,27 @@ mod c {
 
 /// Writes `bytes[..len]` to stderr, as few writes as the system takes (one, for a refusal under
 /// `PIPE_BUF`, which a pipe then delivers whole). Errors are ignored: the exit code must be the
-/// gate's, whatever happened to stderr.
+/// gate's, whatever happened to stderr. On Unix, SIGPIPE is ignored first, as std does before
+/// `main` (this runs before std starts): a pipe or socket whose reader has gone fails the write
+/// with `EPIPE` instead of killing the process, which a supervisor would take for a crash. And a
+/// write waits for stderr to accept it for at most [`STDERR_PATIENCE_MS`] at a time, never
+/// forever: a full pipe whose reader does not read, or a stopped terminal, loses the message, not
+/// the exit code.
 #[cfg(any(unix, windows))]
 pub(super) fn write_stderr(bytes: &[u8; BUFFER], len: usize) {
+    #[cfg(unix)]
+    ignore_sigpipe();
     let len = if len < BUFFER { len } else { BUFFER };
     let mut written = 0;
-    while written < len {
+    let mut attempts = 0;
+    while written < len && attempts < WRITE_ATTEMPTS {
+        attempts = next(attempts);
         let at = bytes.as_ptr().wrapping_add(written);
         let count = len - written;
+        #[cfg(unix)]
+        if !stderr_accepts() {
+            return;
+        }
         // SAFETY: `at` points at `count` initialised bytes of `bytes` (`written < len <= BUFFER`),
         // which outlives the call; `write` only reads them.
         #[cfg(unix)]
@@ -72,6 +101,60 @@ pub(super) fn write_stderr(bytes: &[u8; BUFFER], len: usize) {
         }
         written += result as usize;
     }
+}
+
+/// How long a refusal before std starts waits, at most, for stderr to accept each write.
+#[cfg(unix)]
+const STDERR_PATIENCE_MS: i32 = 1000;
+
+/// How many writes a refusal makes at most: a reader that takes the message a few bytes at a
+/// time does not hold the process for longer than this many [`STDERR_PATIENCE_MS`].
+#[cfg(any(unix, windows))]
+const WRITE_ATTEMPTS: usize = 8;
+
+/// `SIGPIPE`'s number where it is 13 (Linux on every architecture, the BSDs, macOS, illumos);
+/// `None` on another Unix, where the refusal leaves SIGPIPE as it is.
+#[cfg(unix)]
+const SIGPIPE: Option<i32> = if cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+    target_os = "solaris"
+)) {
+    Some(13)
+} else {
+    None
+};
+
+/// Sets SIGPIPE's disposition to "ignore", as std does before `main`: the process ends right
+/// after the write, by `exit`, so no code of the program runs with it changed.
+#[cfg(unix)]
+fn ignore_sigpipe() {
+    const SIG_IGN: usize = 1;
+    if let Some(sigpipe) = SIGPIPE {
+        // SAFETY: `SIG_IGN` installs no handler, so no code runs on the signal; `signal` touches no
+        // memory of the caller's.
+        #[allow(unsafe_code)]
+        let _ = unsafe { c::signal(sigpipe, SIG_IGN) };
+    }
+}
+
+/// Whether stderr accepts a write within [`STDERR_PATIENCE_MS`] (`poll` says `POLLOUT`): on a Linux pipe,
+/// room for a write of up to `PIPE_BUF` bytes, which then does not block. Not where it is closed,
+/// has no reader (`POLLERR`), or stays full.
+#[cfg(unix)]
+fn stderr_accepts() -> bool {
+    const POLLOUT: i16 = 4;
+    let mut stderr = c::PollFd { fd: 2, events: POLLOUT, revents: 0 };
+    // SAFETY: `stderr` is one valid `pollfd` for the call to fill in, and outlives it.
+    #[allow(unsafe_code)]
+    let ready = unsafe { c::poll(&mut stderr, 1, STDERR_PATIENCE_MS) };
+    ready == 1 && stderr.revents & POLLOUT != 0
 }
 
 /// Windows' `WriteFile` on the standard error handle: the bytes written, or -1.
