@@ -169,30 +169,53 @@ fn main() {{
     )
 }
 
-/// A matrix with one row for every spelling of every architecture the runtime knows, each on a
-/// different OS (Go and Rust spellings alternating), printed back as the runtime reads it.
+/// Matrices with one row for every spelling of every architecture the runtime knows, each on a
+/// different OS (Go and Rust spellings alternating; an architecture with more spellings than there
+/// are OSes goes on in the next matrix), printed back as the runtime reads them.
 fn spellings_main() -> String {
-    let mut rows = String::new();
-    for (arch, os, _) in spelling_rows() {
-        let _ = writeln!(rows, "    {arch} {os} => unstable,");
+    let mut matrices = Vec::new();
+    for (arch, os, _, matrix) in spelling_rows_in_matrices() {
+        if matrices.len() <= matrix {
+            matrices.push(String::new());
+        }
+        let _ = writeln!(matrices[matrix], "    {arch} {os} => unstable,");
     }
-    format!(
-        "const EVERY_SPELLING: platform_gate::Matrix = platform_gate::matrix! {{\n{rows}}};\n\n\
-         fn main() {{\n    for row in EVERY_SPELLING.rows() {{\n        println!(\"{{}}\", row.platform());\n    }}\n}}\n"
-    )
+    let mut main = String::new();
+    for (i, rows) in matrices.iter().enumerate() {
+        let _ = writeln!(
+            main,
+            "const EVERY_SPELLING_{i}: platform_gate::Matrix = platform_gate::matrix! {{\n{rows}}};\n"
+        );
+    }
+    main.push_str("fn main() {\n");
+    for i in 0..matrices.len() {
+        let _ = writeln!(
+            main,
+            "    for row in EVERY_SPELLING_{i}.rows() {{\n        println!(\"{{}}\", row.platform());\n    }}"
+        );
+    }
+    main.push_str("}\n");
+    main
 }
 
 /// `(arch as written, os as written, the platform they must parse to)` for every spelling.
 fn spelling_rows() -> Vec<(&'static str, &'static str, Platform)> {
+    let mut rows = spelling_rows_in_matrices();
+    rows.sort_by_key(|row| row.3);
+    rows.into_iter().map(|(arch, os, platform, _)| (arch, os, platform)).collect()
+}
+
+/// [`spelling_rows`], each with the matrix it goes in.
+fn spelling_rows_in_matrices() -> Vec<(&'static str, &'static str, Platform, usize)> {
     let mut rows = Vec::new();
     for &arch in Arch::ALL {
         let mut names = vec![arch.go_name(), arch.rust_name()];
         names.extend(arch.aliases());
         names.dedup();
         for (i, name) in names.into_iter().enumerate() {
-            let os = Os::ALL[i];
+            let os = Os::ALL[i % Os::ALL.len()];
             let os_name = if i % 2 == 0 { os.go_name() } else { os.rust_name() };
-            rows.push((name, os_name, Platform::new(arch, os)));
+            rows.push((name, os_name, Platform::new(arch, os), i / Os::ALL.len()));
         }
     }
     rows

@@ -191,7 +191,7 @@ fn named_archs(value: &str) -> Vec<Arch> {
     let mut rest = Some(value);
     while let Some(list) = rest {
         let (item, after) = first_item(list);
-        if let Some(arch) = Arch::from_name(item) {
+        if let Some(arch) = crate::names::architecture_named(item) {
             if !named.contains(&arch) {
                 named.push(arch);
             }

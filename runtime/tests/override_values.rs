@@ -8,36 +8,57 @@ use std::ffi::OsStr;
 use platform_gate::{Arch, Matrix, Os, Platform, Policy, Verdict, decide};
 use proptest::prelude::*;
 
-/// Every spelling the rule accepts, per architecture, lower-case.
+/// Every spelling the rule accepts, per architecture, lower-case: Go's, Rust's, the distributions'
+/// (Debian's `dpkg-architecture -L`, Nix's CPU names) and what `uname -m` prints.
 fn accepted(arch: Arch) -> &'static [&'static str] {
     match arch {
-        Arch::X86_64 => &["amd64", "x86_64"],
-        Arch::X86 => &["386", "x86", "i386", "i686"],
-        Arch::Aarch64 => &["arm64", "aarch64"],
-        Arch::Arm => &["arm", "armhf", "armel", "armv7", "armv7l"],
+        Arch::X86_64 => &["amd64", "x86_64", "x32"],
+        Arch::X86 => &["386", "x86", "i386", "i486", "i586", "i686"],
+        Arch::Aarch64 => &["arm64", "aarch64", "arm64ilp32", "aarch64_be"],
+        Arch::Arm => &[
+            "arm", "armhf", "armel", "armeb", "armv5tel", "armv6l", "armv6m", "armv7", "armv7a", "armv7l",
+            "armv7m", "armv7r", "armv8a", "armv8l", "armv8m", "armv8r",
+        ],
         Arch::Powerpc64le => &["ppc64le", "powerpc64le", "ppc64el"],
         Arch::Powerpc64 => &["ppc64", "powerpc64"],
-        Arch::Powerpc => &["ppc", "powerpc"],
+        Arch::Powerpc => &["ppc", "powerpc", "powerpcspe", "powerpcel", "powerpcle", "ppcle"],
         Arch::S390x => &["s390x"],
         Arch::Riscv64 => &["riscv64"],
         Arch::Riscv32 => &["riscv32"],
         Arch::Loongarch64 => &["loong64", "loongarch64"],
         Arch::Mips => &["mips"],
         Arch::Mipsel => &["mipsle", "mipsel"],
-        Arch::Mips64 => &["mips64"],
-        Arch::Mips64el => &["mips64le", "mips64el"],
+        Arch::Mips64 => &["mips64", "mipsn32"],
+        Arch::Mips64el => &["mips64le", "mips64el", "mipsn32el"],
         Arch::Sparc64 => &["sparc64"],
         Arch::Wasm32 => &["wasm", "wasm32"],
         other => panic!("no oracle for {other:?}"),
     }
 }
 
+/// What `uname -m` prints on both byte orders of MIPS, which names the little-endian one too.
+fn uname_either_order(arch: Arch) -> Option<&'static str> {
+    match arch {
+        Arch::Mipsel => Some("mips"),
+        Arch::Mips64el => Some("mips64"),
+        _ => None,
+    }
+}
+
 /// The rule as the README states it: some comma-separated item, with ASCII whitespace trimmed, is
-/// a spelling, ignoring ASCII case.
+/// a spelling, ignoring ASCII case, or a spelling after Debian's `musl-linux-` or `uclibc-linux-`,
+/// or `uname -m`'s MIPS name for both byte orders.
 fn oracle(value: &str, arch: Arch) -> bool {
     value.split(',').any(|item| {
         let item = item.trim_matches(|c: char| c.is_ascii_whitespace());
-        accepted(arch).iter().any(|name| item.eq_ignore_ascii_case(name))
+        let spelling = |name: &str| accepted(arch).iter().any(|accepted| name.eq_ignore_ascii_case(accepted));
+        let lower = item.to_ascii_lowercase();
+        let debian = ["musl-linux-", "uclibc-linux-"]
+            .iter()
+            .find_map(|prefix| lower.strip_prefix(prefix).filter(|rest| !rest.is_empty()));
+        spelling(item)
+            || debian.is_some_and(spelling)
+            || uname_either_order(arch).is_some_and(|name| item.eq_ignore_ascii_case(name))
     })
 }
 

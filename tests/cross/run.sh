@@ -4,8 +4,8 @@
 # the host; thirteen more Linux architectures under qemu-user (loongarch64 under qemu 10); musl,
 # x86_64 natively and aarch64 under qemu-user; Windows x86_64 under wine (under both checks, with a
 # value that is not valid UTF-16, and the runtime's unit tests); and WASI under node. Every case
-# (the variable unset, set to the architecture's Go and Rust spellings, to another architecture,
-# and empty) is checked against etcd's matrix as the issue states it, written out below rather
+# (the variable unset, set to the architecture's Go and Rust spellings, to what `uname -m` prints
+# there, to another architecture, and empty) is checked against etcd's matrix as the issue states it, written out below rather
 # than read from the code under test. For the systems it cannot run (macOS, FreeBSD, illumos,
 # Android, Windows MSVC, riscv32), it compiles tests/cross/expected, whose `const` assertion fails
 # the build unless `Platform::CURRENT` is the platform this script's table expects there.
@@ -29,7 +29,7 @@ tools="$root/target/cross-tools"
 . "$here/common.sh"
 
 # triple | Debian packages | how it runs | Go arch | Rust arch | OS | check | status in etcd's matrix | 32-bit note
-# "How it runs": `qemu-NAME GNU-PREFIX` (linked by GNU-PREFIX-gcc against /usr/GNU-PREFIX), or one
+# "How it runs": `qemu-NAME GNU-PREFIX [CPU]` (linked by GNU-PREFIX-gcc against /usr/GNU-PREFIX), or one
 # of the words `prepare` knows. Packages are Debian's, beside those common.sh always installs.
 TARGETS=(
   "x86_64-unknown-linux-gnu||host|amd64|x86_64|linux|arch|stable|no"
@@ -44,7 +44,7 @@ TARGETS=(
   "mips64-unknown-linux-gnuabi64|gcc-mips64-linux-gnuabi64 libc6-dev-mips64-cross|qemu-mips64 mips64-linux-gnuabi64|mips64|mips64|linux|arch|unlisted|no"
   "sparc64-unknown-linux-gnu|gcc-sparc64-linux-gnu libc6-dev-sparc64-cross|qemu-sparc64 sparc64-linux-gnu|sparc64|sparc64|linux|arch|unlisted|no"
   "powerpc-unknown-linux-gnu|gcc-powerpc-linux-gnu libc6-dev-powerpc-cross|qemu-ppc powerpc-linux-gnu|ppc|powerpc|linux|arch|unlisted|no"
-  "armv5te-unknown-linux-gnueabi|gcc-arm-linux-gnueabi libc6-dev-armel-cross|qemu-arm arm-linux-gnueabi|arm|arm|linux|arch|unstable|yes"
+  "armv5te-unknown-linux-gnueabi|gcc-arm-linux-gnueabi libc6-dev-armel-cross|qemu-arm arm-linux-gnueabi arm926|arm|arm|linux|arch|unstable|yes"
   "loongarch64-unknown-linux-gnu|clang-22 lld-22|loongarch64|loong64|loongarch64|linux|arch|unlisted|no"
   "x86_64-unknown-linux-musl|musl-tools libunwind-14-dev|musl x86_64|amd64|x86_64|linux|arch|stable|no"
   "aarch64-unknown-linux-musl|gcc-aarch64-linux-gnu|musl aarch64|arm64|aarch64|linux|arch|experimental|no"
@@ -74,9 +74,11 @@ prepare() {
       # The machine's own target, as the other rows are built: Debian's compiler and its std.
       linker=gcc std_crates=no proof="run natively" ;;
     qemu-*)
-      local qemu prefix
-      read -r qemu prefix <<< "$how"
-      linker=$prefix-gcc launch=("$(command -v "$qemu")" -L "/usr/$prefix") proof="run under qemu-user" ;;
+      # `qemu-NAME GNU-PREFIX [CPU]`: CPU, where given, is the model qemu emulates (an ARMv5TE CPU
+      # for armv5te, where qemu's default is an ARMv7 one).
+      local qemu prefix cpu
+      read -r qemu prefix cpu <<< "$how"
+      linker=$prefix-gcc launch=("$(command -v "$qemu")" ${cpu:+-cpu "$cpu"} -L "/usr/$prefix") proof="run under qemu-user" ;;
     loongarch64)
       prepare_loongarch64
       local sysroot=$tools/loong64/sysroot
@@ -319,6 +321,17 @@ for ((t = 0; t < ${#TARGETS[@]}; t++)); do
   other=amd64 other_shown="amd64 (x86_64)"
   [ "$go" != amd64 ] || other=arm64 other_shown="arm64 (aarch64)"
   values=(UNSET "$go"); [ "$rust" = "$go" ] || values+=("$rust"); values+=("$other" "")
+  # What `uname -m` prints there (the fixture's uname-m, the same system call), which
+  # docs/packagers.md tells operators to set the variable to: a case of its own where it is neither
+  # spelling (armv7l, armv5tel, i686, mips64 on mips64el).
+  machine=""
+  if [ "$os" = linux ]; then
+    machine=$(env -i "${launch_env[@]}" "${launch[@]}" "$dir/$triple/debug/uname-m" 2> /dev/null || true)
+    [ -n "$machine" ] || { echo "  FAIL uname-m printed nothing"; failures=$((failures + 1)); }
+    case "$machine" in "$go"|"$rust"|"") ;; *) values+=("$machine") ;; esac
+  fi
+  # A value no case matches where nothing was printed (Windows, WASI).
+  uname_case=${machine:-(no uname -m)}
   case "$status" in
     unlisted) judged="the $noun is not in etcd's support matrix, so it is unsupported"; word=unsupported ;;
     *) judged="the $noun is $status in etcd's support matrix"; word=$status ;;
@@ -326,6 +339,7 @@ for ((t = 0; t < ${#TARGETS[@]}; t++)); do
   note=("!32-bit"); [ "$note32" = yes ] && note=("known issues on 32-bit systems")
   for value in "${values[@]}"; do
     label="ETCD_UNSUPPORTED_ARCH=${value}"; [ "$value" = UNSET ] && label="variable unset"
+    [ "$value" != "$uname_case" ] || label="$label (uname -m)"
     value_env=(); [ "$value" = UNSET ] || value_env=("ETCD_UNSUPPORTED_ARCH=$value")
     rc=0
     env -i "${launch_env[@]}" "${value_env[@]}" "${launch[@]}" "$exe" > "$work/out" 2> "$work/err" || rc=$?
@@ -337,7 +351,7 @@ for ((t = 0; t < ${#TARGETS[@]}; t++)); do
       continue
     fi
     case "$value" in
-      "$go"|"$rust")
+      "$go"|"$rust"|"$uname_case")
         check "$label" 0 "$rc" "$work/out" "$work/err" "stdout:etcd: started on $platform" \
           "warning: etcd is running on $platform, an $word $noun, because ETCD_UNSUPPORTED_ARCH is set" || true ;;
       UNSET)

@@ -35,17 +35,57 @@ pub(crate) const fn first_item(list: &str) -> (&str, Option<&str>) {
     (utf8(item.trim_ascii()), rest)
 }
 
-/// Whether any item of the comma-separated `list` is one of `arch`'s spellings.
+/// Whether any item of the comma-separated `list` names `arch` ([`names`]).
 pub(crate) const fn list_names(list: &str, arch: Arch) -> bool {
     let mut rest = Some(list);
     while let Some(list) = rest {
         let (item, after) = first_item(list);
-        if arch.is_named(item) {
+        if names(item, arch) {
             return true;
         }
         rest = after;
     }
     false
+}
+
+/// Whether an item of an override value or a packager's list names `arch`: one of its spellings
+/// ([`Arch::is_named`]), after a Debian C-library prefix (`musl-linux-amd64`,
+/// `uclibc-linux-armel`: `dpkg-architecture -L`'s names); or what `uname -m` prints on it where
+/// that says no byte order: the kernel prints `mips64` on mips64el as on mips64, and `mips` on
+/// mipsel as on mips, so those name both (a binary of the other byte order cannot run there).
+pub(crate) const fn names(item: &str, arch: Arch) -> bool {
+    arch.is_named(without_debian_libc(item))
+        || matches!(arch, Arch::Mips64el) && same_ignoring_ascii_case(item, "mips64")
+        || matches!(arch, Arch::Mipsel) && same_ignoring_ascii_case(item, "mips")
+}
+
+/// The architecture an item names, as [`names`] reads it (a name shared by two byte orders: the
+/// big-endian one, whose Go name it is).
+pub(crate) const fn architecture_named(item: &str) -> Option<Arch> {
+    Arch::from_name(without_debian_libc(item))
+}
+
+/// `name` without Debian's prefix for a C library other than glibc (`musl-linux-`,
+/// `uclibc-linux-`), ignoring ASCII case.
+const fn without_debian_libc(name: &str) -> &str {
+    const PREFIXES: [&str; 2] = ["musl-linux-", "uclibc-linux-"];
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < PREFIXES.len() {
+        let prefix = PREFIXES[i].as_bytes();
+        let mut matched = bytes.len() > prefix.len();
+        let mut at = 0;
+        while matched && at < prefix.len() {
+            matched = bytes[at].eq_ignore_ascii_case(&prefix[at]);
+            at += 1;
+        }
+        if matched {
+            // The prefix's bytes are ASCII, so what follows them starts a character.
+            return utf8(bytes.split_at(prefix.len()).1);
+        }
+        i += 1;
+    }
+    name
 }
 
 /// The first non-empty item of the comma-separated `list` that names no architecture, if any.
@@ -54,7 +94,7 @@ pub(crate) const fn first_unknown_architecture(list: &str) -> Option<&str> {
     let mut rest = Some(list);
     while let Some(list) = rest {
         let (item, after) = first_item(list);
-        if !item.is_empty() && Arch::from_name(item).is_none() {
+        if !item.is_empty() && architecture_named(item).is_none() {
             return Some(item);
         }
         rest = after;
