@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use platform_gate::{Arch, CpuCheck, CpuFeatures, Matrix, Os, Platform, Policy, decide, matrix};
-use platform_gate_fleet::{Binary, CpuLabels, Node, Pod, Schedule};
+use platform_gate_fleet::{Binary, CpuLabels, Pod, Schedule};
 
 /// kvd's matrix in the README's fleet section.
 const KVD: Matrix = matrix! {
@@ -37,28 +37,18 @@ fn fleet() -> (String, String, String, String) {
     ])
     .unwrap();
     let affinity = pod.placement(CpuLabels::Nfd, false).kubernetes_node_affinity().unwrap();
-    const V1_V2: [&str; 2] = ["X86_64_V1", "X86_64_V2"];
-    let nodes: [(&str, &str, &str, &[&str]); 7] = [
-        ("db-1", "amd64", "linux", &["X86_64_V1", "X86_64_V2", "X86_64_V3", "AESNI"]),
-        ("db-2", "amd64", "linux", &V1_V2),
-        ("edge-1", "amd64", "linux", &[]),
-        ("graviton-1", "arm64", "linux", &["ASIMD", "AES", "PMULL", "ATOMICS"]),
-        ("pi-1", "arm64", "linux", &["ASIMD", "CRC32"]),
-        ("mainframe-1", "s390x", "linux", &[]),
-        ("win-1", "amd64", "windows", &["X86_64_V1", "X86_64_V2", "X86_64_V3"]),
-    ];
-    let width = nodes.iter().map(|node| node.0.len()).max().unwrap();
+    // docs/nodes.json, the node list the page's command reads.
+    let listed = platform_gate_fleet::read_node_list(include_bytes!("../docs/nodes.json")).unwrap();
+    let width = listed.iter().map(|node| node.name.len()).max().unwrap();
     let mut lines = String::from(
         "```console
-$ platform-gate nodes nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup-arm64
+$ platform-gate nodes docs/nodes.json kvd-amd64 kvd-arm64 kvd-backup-amd64 kvd-backup-arm64
 ",
     );
-    for (name, arch, os, flags) in nodes {
-        let keys: Vec<String> =
-            flags.iter().map(|flag| format!("feature.node.kubernetes.io/cpu-cpuid.{flag}")).collect();
-        let labels: Vec<(&str, &str)> = keys.iter().map(|key| (key.as_str(), "true")).collect();
-        let node = Node { arch, os, labels: &labels };
-        lines.push_str(&pod.judge(&node, None, CpuLabels::Nfd).line(name, &node, width));
+    for listed in &listed {
+        let labels = listed.label_pairs();
+        let node = listed.node(&labels);
+        lines.push_str(&pod.judge(&node, None, CpuLabels::Nfd).line(&listed.name, &node, width));
         lines.push('\n');
     }
     lines.push_str("$ echo $?\n1\n```\n");
@@ -276,5 +266,90 @@ fn generated_blocks_are_what_the_code_renders() {
     assert!(
         stale.is_empty(),
         "{stale:?}: generated blocks differ from the code; run `UPDATE_README=1 cargo test --test readme` and read the diff"
+    );
+}
+
+/// The README's block after the main job, run as a new user runs it: the command built from this
+/// clone (in place of `cargo install`), the example built by `cargo run --example etcd`, each line
+/// in `sh` from the repository's root.
+#[test]
+fn the_readmes_try_it_block_runs_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("```sh\ncargo install --path cli").expect("the block") + "```sh\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let cargo = |args: &[&str]| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(&root)
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo {args:?}");
+    };
+    cargo(&["build", "--quiet", "-p", "platform-gate-cli", "--bin", "platform-gate"]);
+    cargo(&["build", "--quiet", "-p", "platform-gate", "--example", "etcd"]);
+    let path = format!("{}:{}", root.join("target/debug").display(), std::env::var("PATH").unwrap());
+    let mut outputs = Vec::new();
+    for line in block.lines().filter(|line| !line.starts_with("cargo install")) {
+        let output = std::process::Command::new("sh")
+            .args(["-c", line])
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env_remove("ETCD_UNSUPPORTED_ARCH")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{line}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        outputs.push(stdout);
+    }
+    assert_eq!(outputs.len(), 4);
+    assert!(outputs[0].contains("etcd") && outputs[0].contains("ETCD_UNSUPPORTED_ARCH"), "{}", outputs[0]);
+    // What it would do here: the page's matrix rates this host's platform, the exit code says.
+    let here = decide(&Matrix::ETCD, Policy::DEFAULT, Platform::CURRENT, "ETCD_UNSUPPORTED_ARCH", None);
+    let refused = matches!(here, platform_gate::Verdict::Refused { .. });
+    assert!(outputs[1].ends_with(&format!("exit {}\n", u8::from(refused))), "{}", outputs[1]);
+    // One line per node of docs/nodes.json, and not every node starts: exit 1.
+    assert_eq!(outputs[3].lines().count(), 7 + 1, "{}", outputs[3]);
+    assert!(outputs[3].ends_with("exit 1\n"), "{}", outputs[3]);
+}
+
+/// The Quick start names the version these pages describe, which is the workspace's, and the
+/// CHANGELOG's newest heading is that version; its `platform-gate = "X.Y"` asks for it.
+#[test]
+fn the_quick_start_and_the_changelog_name_the_workspaces_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let version = env!("CARGO_PKG_VERSION");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("These pages describe {version}, the version of this checkout")));
+    let (major_minor, _) = version.rsplit_once('.').unwrap();
+    assert!(readme.contains(&format!("platform-gate = \"{major_minor}\"\n")), "the Quick start's dependency");
+    let changelog = std::fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
+    let newest = changelog.lines().find(|line| line.starts_with("## [")).unwrap();
+    assert!(newest.starts_with(&format!("## [{version}] - ")), "{newest}");
+    let released = !newest.ends_with("Unreleased");
+    assert_eq!(
+        released,
+        !readme.contains("which is not yet released"),
+        "the README says whether {version} is out"
+    );
+}
+
+/// docs/cpu.md quotes what benches/cost.sh measured of an x86-64-v3 build: the number it gives is
+/// docs/cost.md's generated table's, and "about N KB" rounds it.
+#[test]
+fn numbers_quoted_from_the_cost_bench_are_the_benchs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cost = std::fs::read_to_string(root.join("docs/cost.md")).unwrap();
+    let row =
+        cost.lines().find(|line| line.starts_with("| stripped binary, bytes |")).expect("the bench's row");
+    let measured = row.split('|').map(str::trim).find(|cell| cell.starts_with('+')).expect("the difference");
+    let cpu = std::fs::read_to_string(root.join("docs/cpu.md")).unwrap().replace('\n', " ");
+    let quoted = cpu.split(" bytes stripped").next().unwrap().rsplit("(").next().unwrap();
+    assert_eq!(quoted, measured, "docs/cpu.md quotes {quoted}, docs/cost.md measured {measured}");
+    let bytes: u64 = measured.trim_start_matches('+').replace(',', "").parse().unwrap();
+    assert!(
+        cpu.contains(&format!("about {} KiB larger", (bytes + 512) / 1024)),
+        "docs/cpu.md's rounding of {bytes}"
     );
 }

@@ -2,16 +2,17 @@
 //! them. `platform-gate --help` lists the subcommands; `docs/command.md`
 //! shows them at work.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use platform_gate::{CpuFeatures, Platform};
-use platform_gate_cli::{Manifest, Prediction, RefusedBy, Start};
-use platform_gate_fleet::Schedule;
+use platform_gate_cli::Manifest;
 
+#[path = "command/check.rs"]
+mod check;
 #[path = "command/fleet.rs"]
 mod fleet;
 #[path = "command/image.rs"]
@@ -93,6 +94,10 @@ fn command() -> Command {
                 .arg(image::max_layer_size_arg())
                 .arg(env("Judge the override variable as set to VALUE, instead of its value here").conflicts_with("unset"))
                 .arg(Arg::new("unset").long("unset").action(ArgAction::SetTrue).help("Judge the override variable as unset"))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help(
+                    "Of a binary, one JSON object on stdout (docs/check.schema.json) instead of the bytes: the \
+                     verdict, the exit code it would use, and the text it would print",
+                ))
                 .arg(
                     Arg::new("cpu-features")
                         .long("cpu-features")
@@ -103,7 +108,11 @@ fn command() -> Command {
                              the binary is for its architecture, and no CPU otherwise",
                         ),
                 )
-                .arg(program()),
+                .arg(program())
+                .after_long_help(
+                    "Not here: --matrix and --cpu-labels. `check` judges one binary on this machine, or on the CPU \
+                     --cpu-features names.",
+                ),
         )
         .subcommand(
             Command::new("kubernetes")
@@ -118,6 +127,11 @@ fn command() -> Command {
                 .arg(files())
                 .arg(image::max_layer_size_arg())
                 .arg(program())
+                .arg(env(
+                    "Place the pod with the override variables set to VALUE in it (default: unset): a platform \
+                     VALUE names is admitted where a matrix leaves it out. Not with --cpu-labels rule, whose rule \
+                     is for platforms that start without it",
+                ))
                 .arg(
                     Arg::new("matrix")
                         .long("matrix")
@@ -138,7 +152,11 @@ fn command() -> Command {
                 )
                 .arg(files())
                 .arg(image::max_layer_size_arg())
-                .arg(program()),
+                .arg(program())
+                .after_long_help(
+                    "Not here: --env, --matrix and --cpu-labels. A rule labels the nodes whose CPU has what the \
+                     binaries assumed, where they start without their variable; `kubernetes --cpu-labels rule` reads it.",
+                ),
         )
         .subcommand(
             Command::new("nfd-compat")
@@ -159,6 +177,9 @@ fn command() -> Command {
                         .value_name("LAYOUT")
                         .value_parser(value_parser!(PathBuf))
                         .help("Attach each platform's spec to its manifest in the OCI image layout LAYOUT (oci:DIR[:REF], or DIR)"),
+                )
+                .after_long_help(
+                    "Not here: --env, --matrix and --cpu-labels, as for `nfd-rule`.",
                 ),
         )
         .subcommand(
@@ -166,7 +187,7 @@ fn command() -> Command {
                 .about("Says, node by node, whether a pod's binaries would start on the nodes of a cluster, and why not")
                 .long_about(
                     "Says, node by node, whether a pod's binaries would start there: NODELIST is what `kubectl get nodes \
-                     -o json` prints (or - for stdin), the files are the pod's binaries, as for `kubernetes`. Verdicts: \
+                     -o json` prints, or one node's `kubectl get node NAME -o json` (or - for stdin), the files are the pod's binaries, as for `kubernetes`. Verdicts: \
                      starts, warns (starts with a warning), refuses (the matrix or the CPU), no-binary, cpu-unknown (the \
                      binaries assume CPU features and the node has no NFD labels). Exit 0 when every node starts, 1 when \
                      some does not, 2 when it cannot tell.",
@@ -189,14 +210,33 @@ fn command() -> Command {
                              nfd.node.kubernetes.io/node-name label",
                         ),
                 )
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per node, one per line")),
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object per node, one per line"))
+                .after_long_help(
+                    "Not here: --matrix, which is `kubernetes`' and `docker`'s: a node runs a binary, so a node of a \
+                     platform no binary is for is no-binary, whatever the matrices admit.",
+                ),
         )
         .subcommand(
             Command::new("docker")
                 .about("Prints the `docker buildx build --platform` list where all the binaries start without their variable")
+                .long_about(
+                    "Prints the `docker buildx build --platform` list of the platforms where every program has a \
+                     binary that starts without its variable, as `kubernetes` places a pod of them. Notes go to \
+                     stderr; exit 1 when there is no platform.",
+                )
                 .arg(files())
                 .arg(image::max_layer_size_arg())
-                .arg(program()),
+                .arg(program())
+                .arg(
+                    Arg::new("matrix")
+                        .long("matrix")
+                        .action(ArgAction::SetTrue)
+                        .help("Also list the architectures all the matrices admit for which no binary was given"),
+                )
+                .after_long_help(
+                    "Not here: --env and --cpu-labels. An image is built for a platform, not started: no variable \
+                     is set and no CPU is judged.",
+                ),
         )
         .subcommand(systemd::command(program(), env, image::max_layer_size_arg()))
         .subcommand(Command::new("cpu").about(
@@ -213,7 +253,7 @@ fn main() -> ExitCode {
     let matches = command().get_matches();
     let result = match matches.subcommand() {
         Some(("show", args)) => show::show(args),
-        Some(("check", args)) => check(args),
+        Some(("check", args)) => check::check(args),
         Some(("kubernetes", args)) => fleet::kubernetes(args),
         Some(("nodes", args)) => fleet::nodes(args),
         Some(("nfd-rule", args)) => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::node_feature_rule),
@@ -221,7 +261,7 @@ fn main() -> ExitCode {
             Some(layout) => fleet::nfd_attach(args, layout),
             None => fleet::nfd_rule(args, platform_gate_fleet::NfdRules::image_compatibility),
         },
-        Some(("docker", args)) => schedule(args, Schedule::docker_platforms),
+        Some(("docker", args)) => fleet::docker(args),
         Some(("systemd", args)) => systemd::systemd(args),
         Some(("cpu", _)) => cpu(),
         Some(("completions", args)) => {
@@ -281,115 +321,6 @@ fn pick<'a>(
             ))
         }
     }
-}
-
-fn check(args: &ArgMatches) -> Result<ExitCode, String> {
-    if let Some(image::Input::Image { name, platforms }) = image::inputs(args, "FILE")?.pop() {
-        if let Some(flag) = ["env", "unset", "cpu-features"]
-            .into_iter()
-            .find(|flag| args.value_source(flag) == Some(clap::parser::ValueSource::CommandLine))
-        {
-            return Err(format!(
-                "--{flag} judges one binary here; an image is judged entry by entry, each on its own platform, its variables unset"
-            ));
-        }
-        return image::check(&name, &platforms, args.get_one::<String>("program"));
-    }
-    let path = args.get_one::<PathBuf>("FILE").expect("required");
-    let mut storage = Vec::new();
-    let manifest = one_manifest(path, args, &mut storage)?;
-    let value: Option<OsString> = if args.get_flag("unset") {
-        None
-    } else if let Some(value) = args.get_one::<OsString>("env") {
-        Some(value.clone())
-    } else {
-        std::env::var_os(manifest.variable)
-    };
-    let arch = manifest.platform.arch;
-    // The CPU to judge, or why there is none.
-    let (cpu, unjudged) = match args.get_one::<String>("cpu-features") {
-        Some(list) => {
-            let names: Vec<&str> = list.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
-            let features = CpuFeatures::from_names(arch, &names).ok_or_else(|| {
-                format!("--cpu-features {list:?}: not features the gate knows for {arch:#} (see `platform-gate cpu`)")
-            })?;
-            (Some(features), None)
-        }
-        None if arch == Platform::CURRENT.arch => match CpuFeatures::of_this_cpu() {
-            Some(features) => (Some(features), None),
-            None => (None, Some("the gate cannot read this machine's CPU".to_string())),
-        },
-        None => {
-            (None, Some(format!("the binary is for {arch:#}, this machine is {:#}", Platform::CURRENT.arch)))
-        }
-    };
-    let file_name = path.file_name().map_or(&[][..], OsStr::as_encoded_bytes);
-    let prediction = manifest.predict(&Start { value: value.as_deref(), cpu, file_name });
-    let mut stderr = std::io::stderr().lock();
-    if let Some(why) = unjudged {
-        let _ =
-            writeln!(stderr, "platform-gate: the CPU is not judged: {why}; give --cpu-features to judge one");
-    }
-    let _ = writeln!(stderr, "platform-gate: {}", summary(&manifest, &prediction, value.as_deref()));
-    // Exactly the binary's bytes: nothing else goes to stdout.
-    if std::io::stdout().lock().write_all(&prediction.stderr).is_err() {
-        return Ok(ExitCode::from(CANNOT_TELL));
-    }
-    Ok(ExitCode::from(u8::from(prediction.refusal.is_some())))
-}
-
-fn summary(manifest: &Manifest, prediction: &Prediction, value: Option<&OsStr>) -> String {
-    let variable = match value {
-        None => format!("{} unset", manifest.variable),
-        Some(value) => format!("{}={:?}", manifest.variable, value),
-    };
-    let program = &manifest.program;
-    match (prediction.refusal, prediction.refused_by) {
-        (None, _) if prediction.stderr.is_empty() => format!("{program} would start ({variable})"),
-        (None, _) => format!("{program} would start, with a warning ({variable})"),
-        (Some(code), Some(RefusedBy::CpuBeforeStart)) => {
-            let how = if manifest.names_itself_before_start() {
-                "naming itself from its manifest, as main would"
-            } else if !manifest.cpu.reads_own_manifest {
-                "generically: on its system that check does not read the binary's manifest"
-            } else {
-                "generically: the file holds other programs' manifests too, and the binary cannot tell which is its own"
-            };
-            format!("{program} would refuse this CPU before std starts, {how}, and exit {code}")
-        }
-        (Some(code), Some(RefusedBy::CpuInMain)) => {
-            format!("{program} would refuse this CPU in main, and exit {code}")
-        }
-        (Some(code), _) => format!("{program} would refuse this platform, and exit {code} ({variable})"),
-    }
-}
-
-fn schedule(args: &ArgMatches, render: impl Fn(&Schedule) -> String) -> Result<ExitCode, String> {
-    let inputs = image::inputs(args, "FILE")?;
-    let mut storages = vec![Vec::new(); inputs.len()];
-    let mut all = Vec::new();
-    for (input, storage) in inputs.iter().zip(&mut storages) {
-        match input {
-            image::Input::File(path) => all.push(one_manifest(path, args, storage)?),
-            image::Input::Image { name, platforms } => {
-                all.extend(image::pod_manifests(name, platforms, args.get_one::<String>("program"))?);
-            }
-        }
-    }
-    let schedule = Schedule::of_all(&all).expect("at least one file");
-    if schedule.is_empty() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "platform-gate: no platform where all of them start without their variable"
-        );
-        // Nothing to print, and a script must not deploy that: exit 1, as `check` does for "no".
-        return Ok(ExitCode::FAILURE);
-    }
-    std::io::stdout()
-        .lock()
-        .write_all(render(&schedule).as_bytes())
-        .map_err(|error| format!("stdout: {error}"))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 fn cpu() -> Result<ExitCode, String> {

@@ -153,18 +153,87 @@ fn schedulers_get_the_runtimes_renderings() {
     // With --matrix, etcd's other stable architecture, ppc64le, for which no binary was given.
     let output = run(&["kubernetes", "--matrix", etcd.to_str().unwrap()]);
     assert!(text(&output.stdout).contains("values:\n          - ppc64le\n"), "{}", text(&output.stdout));
+    // docker: the platforms a binary was given for, as `kubernetes` places the pod; with --matrix,
+    // the matrix's others too.
     let output = run(&["docker", etcd.to_str().unwrap()]);
+    assert_eq!(
+        text(&output.stdout),
+        pod.placement(platform_gate_fleet::CpuLabels::None, false).docker_platforms()
+    );
+    let output = run(&["docker", "--matrix", etcd.to_str().unwrap()]);
     assert_eq!(
         text(&output.stdout),
         platform_gate_fleet::Schedule::of(&Matrix::ETCD, Policy::DEFAULT).docker_platforms()
     );
-    // etcd (amd64, ppc64le) and kvd (arm64, riscv64, s390x) share no platform: nothing, exit 1.
+    // etcd and kvd, both for this host, where KV's matrix leaves amd64 unstable: nothing, exit 1.
     let kvd = file("kvd-alone", &KV_MANIFEST);
     let output = run(&["docker", etcd.to_str().unwrap(), kvd.to_str().unwrap()]);
     assert_eq!((output.status.code(), output.stdout.len()), (Some(1), 0));
+    // The platforms both matrices admit, none of which a binary was given for: with --matrix only.
     let alpine = file("alpine", &ALPINE_MANIFEST);
     let output = run(&["docker", alpine.to_str().unwrap(), kvd.to_str().unwrap()]);
+    assert_eq!((output.status.code(), output.stdout.len()), (Some(1), 0));
+    let output = run(&["docker", "--matrix", alpine.to_str().unwrap(), kvd.to_str().unwrap()]);
     assert_eq!(text(&output.stdout), "linux/riscv64");
+}
+
+/// A lone binary for riscv64 is built for riscv64 alone, not for every platform its matrix admits;
+/// and `kubernetes --env` places a pod where its variable names a platform the matrix leaves out.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[test]
+fn docker_lists_the_binaries_platforms_and_kubernetes_takes_the_variable() {
+    let riscv64 = common::rebuilt(&ETCD_MANIFEST, ["riscv64", "riscv64", "linux", "linux"], 0, &[]);
+    let riscv64 = file("etcd-riscv64", &riscv64);
+    let riscv64 = riscv64.to_str().unwrap();
+    // etcd's matrix: riscv64 is not in it, so no platform without the variable.
+    let output = run(&["docker", riscv64]);
+    assert_eq!((output.status.code(), output.stdout.len()), (Some(1), 0));
+    let arm64 =
+        file("etcd-arm64", &common::rebuilt(&ETCD_MANIFEST, ["arm64", "aarch64", "linux", "linux"], 0, &[]));
+    let arm64 = arm64.to_str().unwrap();
+    let output = run(&["docker", riscv64, arm64, etcd_amd64().to_str().unwrap()]);
+    assert_eq!(text(&output.stdout), "linux/amd64", "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr)
+            .contains("platform-gate: arm64 linux: etcd refuses there without its variable\n"),
+        "{}",
+        text(&output.stderr)
+    );
+    // kubernetes: arm64 is experimental in etcd's matrix; the pod's variable set to arm64 admits it.
+    let output = run(&["kubernetes", arm64]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = run(&["kubernetes", "--env", "arm64", arm64]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("values:\n          - arm64\n"), "{}", text(&output.stdout));
+    let output = run(&["kubernetes", "--env", "riscv64", arm64]);
+    assert!(
+        text(&output.stderr).contains("etcd refuses there with its variable as given"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = run(&["kubernetes", "--env", "arm64", "--cpu-labels", "rule", arm64]);
+    assert_eq!((output.status.code(), text(&output.stderr).lines().count()), (Some(2), 1));
+}
+
+fn etcd_amd64() -> PathBuf {
+    file("etcd-amd64", &ETCD_MANIFEST)
+}
+
+/// Every subcommand that judges a platform takes `--env`, `--matrix`, `--program` and
+/// `--cpu-labels`, or says in its `--help` why not.
+#[test]
+fn the_judging_flags_line_up_or_help_says_why_not() {
+    for subcommand in ["check", "kubernetes", "nodes", "docker", "nfd-rule", "nfd-compat", "systemd"] {
+        let help = text(&run(&[subcommand, "--help"]).stdout).to_string();
+        let not_here = help.split("Not here:").nth(1).unwrap_or("");
+        for flag in ["--env", "--matrix", "--program", "--cpu-labels"] {
+            let taken = help.lines().any(|line| line.trim_start().starts_with(flag));
+            assert!(
+                taken != not_here.contains(flag),
+                "{subcommand} {flag}: taken {taken}, or said why not\n{help}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -281,4 +350,71 @@ fn show_recursive_lists_every_gated_binary_once_and_follows_no_link() {
         (output.status.code(), text(&output.stderr)),
         (Some(2), "platform-gate: no gated binary found\n")
     );
+}
+
+/// docs/command.md's supervisor script, run as it is written (the binary's and the refusal file's
+/// paths replaced by the test's, `logger` by a stub that keeps what it is given): a binary that
+/// starts is started, a refused one is not and its refusal is logged, and one whose manifest is
+/// newer than the command reads (exit 2, cannot tell) is started, to decide for itself.
+#[cfg(all(unix, target_arch = "x86_64", target_os = "linux"))]
+#[test]
+fn the_supervisor_recipe_starts_logs_a_refusal_and_lets_cannot_tell_start() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let page = include_str!("../../docs/command.md");
+    let start = page.find("```sh\nplatform-gate check /usr/bin/kvd").expect("the recipe") + "```sh\n".len();
+    let script = &page[start..start + page[start..].find("```").unwrap()];
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("supervisor");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::os::unix::fs::symlink(COMMAND, dir.join("bin/platform-gate")).unwrap();
+    let logger = dir.join("bin/logger");
+    std::fs::write(&logger, "#!/bin/sh\ncat > \"$LOGGED\"\n").unwrap();
+    std::fs::set_permissions(&logger, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let newer = common::with_format(&ETCD_MANIFEST, 200);
+    // (manifest, started, logged)
+    let cases: [(&str, &[u8], bool, bool); 3] = [
+        ("starts", &ETCD_MANIFEST, true, false),
+        ("refused", &KV_MANIFEST, false, true),
+        ("newer", &newer, true, false),
+    ];
+    for (name, manifest, started, logged) in cases {
+        // A shell script that says it started, then stops reading: the manifest after it is data.
+        let kvd = dir.join(name);
+        std::fs::write(&kvd, [&b"#!/bin/sh\necho kvd started\nexit 0\n"[..], manifest].concat()).unwrap();
+        std::fs::set_permissions(&kvd, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let refusal = dir.join(format!("{name}.refusal"));
+        let log = dir.join(format!("{name}.log"));
+        let script = script
+            .replace("/usr/bin/kvd", kvd.to_str().unwrap())
+            .replace("/run/kvd.refusal", refusal.to_str().unwrap());
+        let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
+        let output = Command::new("sh")
+            .args(["-c", &script])
+            .env("PATH", path)
+            .env("LOGGED", &log)
+            .env_remove("KVD_UNSUPPORTED_ARCH")
+            .env_remove("ETCD_UNSUPPORTED_ARCH")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", text(&output.stderr));
+        assert_eq!(text(&output.stdout) == "kvd started\n", started, "{name}: {}", text(&output.stdout));
+        assert_eq!(log.exists(), logged, "{name}");
+        let expected = match name {
+            "starts" => 0,
+            "refused" => 1,
+            _ => 2,
+        };
+        assert_eq!(run(&["check", kvd.to_str().unwrap()]).status.code(), Some(expected), "{name}");
+        if logged {
+            let predicted = run(&["check", kvd.to_str().unwrap()]).stdout;
+            assert!(predicted.starts_with(b"error: kvd will not start"), "{}", text(&predicted));
+            assert_eq!(
+                std::fs::read(&log).unwrap(),
+                predicted,
+                "{name}: the log holds exactly what kvd would print"
+            );
+        }
+    }
 }

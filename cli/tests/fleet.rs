@@ -253,8 +253,8 @@ fn bad_node_lists_get_one_line_and_status_2() {
             r#"{"kind":"List","items":[{"kind":"Node","metadata":{"name":"n1""#.into(),
             "the node list is not JSON",
         ),
-        (r#"[1, 2]"#.into(), "is not a List of Nodes: it has no kind"),
-        (r#"{"kind":"Pod"}"#.into(), "is not a List of Nodes: it has kind \"Pod\""),
+        (r#"[1, 2]"#.into(), "is not a Node or a List of Nodes: it has no kind"),
+        (r#"{"kind":"Pod"}"#.into(), "is not a Node or a List of Nodes: it has kind \"Pod\""),
         (r#"{"kind":"List"}"#.into(), "the List has no items array"),
         (
             r#"{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"p"}}]}"#.into(),
@@ -333,4 +333,21 @@ fn schedules_intersect_the_binaries() {
     let alpine = read(&ALPINE_MANIFEST).unwrap().remove(0);
     let both = Schedule::of_all([&alpine, &kv]).unwrap();
     assert_eq!(both.docker_platforms(), "linux/riscv64");
+}
+
+/// `kubectl get node NAME -o json` prints one Node: judged as the List of it is; an empty List is
+/// every node of none starting, exit 0, and said on stderr.
+#[test]
+fn nodes_takes_a_single_node_and_says_when_the_list_is_empty() {
+    let kvd = file("kvd-single", &KV_MANIFEST);
+    let node = r#"{"kind":"Node","metadata":{"name":"edge-1","labels":{"kubernetes.io/arch":"arm64","kubernetes.io/os":"linux"}}}"#;
+    let one = run(&["nodes", "-", kvd.to_str().unwrap()], node.as_bytes());
+    let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{node}]}}"#);
+    let listed = run(&["nodes", "-", kvd.to_str().unwrap()], list.as_bytes());
+    assert_eq!((one.status.code(), text(&one.stdout)), (listed.status.code(), text(&listed.stdout)));
+    assert!(text(&one.stdout).starts_with("edge-1  linux/arm64"), "{}", text(&one.stdout));
+    let empty =
+        run(&["nodes", "-", kvd.to_str().unwrap()], br#"{"apiVersion":"v1","kind":"List","items":[]}"#);
+    assert_eq!((empty.status.code(), empty.stdout.len()), (Some(0), 0));
+    assert_eq!(text(&empty.stderr), "platform-gate: -: the node list has no nodes\n");
 }

@@ -283,7 +283,7 @@ fn bad_input_gets_one_line_and_status_2() {
     let long = "X".repeat(60);
     let cases: Vec<(String, &str)> = vec![
         ("not json".into(), "the NodeFeature list is not JSON"),
-        (r#"{"kind":"NodeList","items":[]}"#.into(), "is not a List of NodeFeatures: it has kind \"NodeList\""),
+        (r#"{"kind":"NodeList","items":[]}"#.into(), "is not a NodeFeature or a List of NodeFeatures: it has kind \"NodeList\""),
         (r#"{"kind":"List"}"#.into(), "the NodeFeature List has no items array"),
         (r#"{"kind":"List","items":[{"kind":"Node"}]}"#.into(), "item 0 of the NodeFeature List is a Node"),
         (r#"{"kind":"List","items":[{"kind":"NodeFeature","metadata":{}}]}"#.into(), "has no nfd.node.kubernetes.io/node-name label"),

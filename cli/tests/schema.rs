@@ -1,4 +1,5 @@
-//! `docs/manifest.schema.json` is the contract of `platform-gate show --json`: every object the
+//! `docs/manifest.schema.json` is the contract of `platform-gate show --json` (and
+//! `docs/check.schema.json` of `check --json`, `docs/nodes.schema.json` of `nodes --json`): every object the
 //! command prints for the fixtures' manifests is valid, and none is once a required key is removed
 //! or a value has the wrong type, so that the schema is not vacuous. And `tests/manifest_reader.py`,
 //! a second reader written from `docs/manifest.md` alone, reads the fixtures alike.
@@ -14,9 +15,7 @@ use common::{ALPINE_MANIFEST, ETCD_MANIFEST, KV_MANIFEST};
 use serde_json::{Value, json};
 
 fn schema() -> jsonschema::Validator {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/manifest.schema.json");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::draft202012::new(&schema).expect("a valid JSON Schema 2020-12")
+    schema_of("manifest.schema.json")
 }
 
 /// What `platform-gate show --json` prints for a file of these bytes: one object per manifest.
@@ -92,24 +91,7 @@ fn pointers(value: &Value, at: &str, found: &mut Vec<String>) {
 fn a_removed_key_or_a_wrong_type_is_rejected() {
     let schema = schema();
     let kvd = shown("kvd-mutated", &KV_MANIFEST).remove(0);
-    let mut keys = Vec::new();
-    pointers(&kvd, "", &mut keys);
-    assert!(keys.len() > 30, "{keys:?}");
-    for pointer in &keys {
-        let (parent, key) = pointer.rsplit_once('/').unwrap();
-        let mut removed = kvd.clone();
-        removed.pointer_mut(parent).and_then(Value::as_object_mut).unwrap().remove(key);
-        assert!(!schema.is_valid(&removed), "without {pointer}");
-        // The wrong type: an object for a string, a number for a null, a string for the rest.
-        let mut retyped = kvd.clone();
-        let value = retyped.pointer_mut(pointer).unwrap();
-        *value = match value {
-            Value::String(_) => json!({"not": "a string"}),
-            Value::Null => json!(42),
-            _ => json!("a string"),
-        };
-        assert!(!schema.is_valid(&retyped), "{pointer} retyped");
-    }
+    assert!(rejects_removed_and_retyped(&schema, &kvd) > 30, "{kvd}");
     for (pointer, bad) in [
         ("/policy/check", json!("os")),
         ("/policy/exit_code", json!(0)),
@@ -206,4 +188,130 @@ fn the_python_reader_written_from_the_specification_reads_alike() {
     std::fs::write(dir.join("py-flipped"), &flipped).unwrap();
     let output = Command::new("python3").arg(&reader).arg(dir.join("py-flipped")).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// The schema at `docs/NAME`.
+fn schema_of(name: &str) -> jsonschema::Validator {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs").join(name);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::draft202012::new(&schema).expect("a valid JSON Schema 2020-12")
+}
+
+/// Each line the command prints for `args` (with `stdin`), as JSON.
+fn json_lines(args: &[&str], stdin: &[u8]) -> Vec<Value> {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_platform-gate"))
+        .args(args)
+        .env_remove("KVD_UNSUPPORTED_ARCH")
+        .env_remove("ETCD_UNSUPPORTED_ARCH")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Asserts that `schema` rejects `object` without any one of its keys, nested ones included, and
+/// with any one value of the wrong type (an object for a string, a number for a null, a string
+/// for the rest); returns how many keys it tried.
+fn rejects_removed_and_retyped(schema: &jsonschema::Validator, object: &Value) -> usize {
+    let mut keys = Vec::new();
+    pointers(object, "", &mut keys);
+    for pointer in &keys {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let mut removed = object.clone();
+        removed.pointer_mut(parent).and_then(Value::as_object_mut).unwrap().remove(key);
+        assert!(!schema.is_valid(&removed), "without {pointer}");
+        let mut retyped = object.clone();
+        let value = retyped.pointer_mut(pointer).unwrap();
+        *value = match value {
+            Value::String(_) => json!({"not": "a string"}),
+            Value::Null => json!(42),
+            _ => json!("a string"),
+        };
+        assert!(!schema.is_valid(&retyped), "{pointer} retyped");
+    }
+    keys.len()
+}
+
+/// Every object valid, and none once a key is removed or its value retyped.
+fn bound(schema: &jsonschema::Validator, objects: &[Value]) {
+    for object in objects {
+        let errors: Vec<String> = schema.iter_errors(object).map(|error| error.to_string()).collect();
+        assert!(errors.is_empty(), "{object}: {errors:?}");
+        rejects_removed_and_retyped(schema, object);
+        let mut extra = object.clone();
+        extra.as_object_mut().unwrap().insert("undocumented".into(), json!(1));
+        assert!(!schema.is_valid(&extra), "a key the schema does not name");
+    }
+}
+
+/// `check --json` against `docs/check.schema.json`: a start, a warning and a refusal.
+#[test]
+fn check_json_is_valid_and_bound() {
+    let schema = schema_of("check.schema.json");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schema");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (etcd, kvd) = (dir.join("etcd-check"), dir.join("kvd-check"));
+    std::fs::write(&etcd, ETCD_MANIFEST).unwrap();
+    std::fs::write(&kvd, KV_MANIFEST).unwrap();
+    let mut objects = Vec::new();
+    for args in [
+        vec!["check", "--json", etcd.to_str().unwrap()],
+        vec!["check", "--json", "--unset", kvd.to_str().unwrap()],
+        vec!["check", "--json", "--env", "amd64,arm64,s390x,riscv64,x86", kvd.to_str().unwrap()],
+        vec!["check", "--json", "--cpu-features", "", kvd.to_str().unwrap()],
+    ] {
+        objects.extend(json_lines(&args, b""));
+    }
+    assert_eq!(objects.len(), 4);
+    let verdicts: Vec<&str> = objects.iter().map(|object| object["verdict"].as_str().unwrap()).collect();
+    assert!(verdicts.contains(&"starts") || verdicts.contains(&"warns"), "{verdicts:?}");
+    assert!(
+        objects
+            .iter()
+            .any(|object| object["exit_code"] != 0 && !object["stderr"].as_str().unwrap().is_empty())
+    );
+    bound(&schema, &objects);
+}
+
+/// `nodes --json` against `docs/nodes.schema.json`: nodes that start, refuse and have no binary,
+/// with and without `--features`.
+#[test]
+fn nodes_json_is_valid_and_bound() {
+    let schema = schema_of("nodes.schema.json");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schema");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (etcd, kvd) = (dir.join("etcd-nodes"), dir.join("kvd-nodes"));
+    std::fs::write(&etcd, ETCD_MANIFEST).unwrap();
+    std::fs::write(&kvd, KV_MANIFEST).unwrap();
+    let node = |name: &str, arch: &str| json!({"kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/arch": arch, "kubernetes.io/os": "linux"}}});
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [node("a", "amd64"), node("b", "arm64"), node("c", "s390x")]});
+    let features = json!({"apiVersion": "v1", "kind": "List", "items": [{"kind": "NodeFeature",
+        "metadata": {"name": "a", "labels": {"nfd.node.kubernetes.io/node-name": "a"}},
+        "spec": {"features": {"flags": {"cpu.cpuid": {"elements": {"SSE3": {}}}}}}}]});
+    let features_path = dir.join("features.json");
+    std::fs::write(&features_path, features.to_string()).unwrap();
+    let one = json!({"apiVersion": "v1", "kind": "List", "items": [node("a", "amd64")]});
+    let mut objects = json_lines(
+        &["nodes", "--json", "-", etcd.to_str().unwrap(), kvd.to_str().unwrap()],
+        list.to_string().as_bytes(),
+    );
+    objects.extend(json_lines(
+        &["nodes", "--json", "--features", features_path.to_str().unwrap(), "-", etcd.to_str().unwrap()],
+        one.to_string().as_bytes(),
+    ));
+    assert_eq!(objects.len(), 4);
+    assert!(
+        objects.iter().any(|object| object["cpu_from"].is_null())
+            && objects.iter().any(|object| object["cpu_from"] == "features")
+    );
+    bound(&schema, &objects);
 }

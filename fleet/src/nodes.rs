@@ -33,11 +33,13 @@ use crate::pod::Node;
 const LONGEST_LABEL_VALUE: usize = 63;
 
 /// The nodes of what `kubectl get nodes -o json` prints (a `List` of `Node`s; a `NodeList` too), or
-/// a one-line reason why it is not that.
+/// of one `Node` (`kubectl get node NAME -o json`), or a one-line reason why it is not that.
 ///
 /// ```
 /// let error = platform_gate_fleet::read_node_list(br#"{"kind": "Pod"}"#).unwrap_err();
-/// assert_eq!(error, "the node list is not a List of Nodes: it has kind \"Pod\"; expected what `kubectl get nodes -o json` prints");
+/// assert_eq!(error, "the node list is not a Node or a List of Nodes: it has kind \"Pod\"; expected what `kubectl get nodes -o json` prints");
+/// let one = br#"{"kind": "Node", "metadata": {"name": "edge-1", "labels": {"kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}}}"#;
+/// assert_eq!(platform_gate_fleet::read_node_list(one).unwrap()[0].name, "edge-1");
 /// ```
 pub fn read_node_list(bytes: &[u8]) -> Result<Vec<ListedNode>, String> {
     use serde_json::Value;
@@ -188,10 +190,16 @@ fn list_items(
     let mut value: Value =
         serde_json::from_slice(bytes).map_err(|error| format!("the {noun} list is not JSON: {error}"))?;
     let list_kind = value.get("kind").and_then(Value::as_str);
+    // One object, as `kubectl get node NAME -o json` prints it.
+    if list_kind == Some(kind) {
+        return Ok(vec![value]);
+    }
     if !list_kind.is_some_and(|list_kind| list_kind == "List" || list_kind.strip_suffix("List") == Some(kind))
     {
         let what = list_kind.map_or_else(|| "no kind".to_string(), |list_kind| format!("kind {list_kind:?}"));
-        return Err(format!("the {noun} list is not a List of {kind}s: it has {what}; {expected}"));
+        return Err(format!(
+            "the {noun} list is not a {kind} or a List of {kind}s: it has {what}; {expected}"
+        ));
     }
     let Some(Value::Array(items)) = value.get_mut("items").map(Value::take) else {
         return Err(format!("the {list} has no items array; {expected}"));

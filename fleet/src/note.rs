@@ -36,6 +36,13 @@ pub enum Note {
         /// The program.
         program: String,
     },
+    /// A program's binary refuses its own platform with the override variable as it was given.
+    RefusesWithVariable {
+        /// The platform.
+        platform: Platform,
+        /// The program.
+        program: String,
+    },
     /// A feature is proved by a label that NFD's default configuration hides.
     HiddenLabel {
         /// The platform.
@@ -112,6 +119,9 @@ impl fmt::Display for Note {
             }
             Note::RefusesWithoutVariable { platform, program } => {
                 write!(f, "{platform}: {program} refuses there without its variable")
+            }
+            Note::RefusesWithVariable { platform, program } => {
+                write!(f, "{platform}: {program} refuses there with its variable as given")
             }
             Note::HiddenLabel { platform, program, feature, label } => write!(
                 f,

@@ -3,6 +3,8 @@
 // is the rule that reads a node's labels back (`nfd::proved`): the affinity admits exactly the nodes
 // whose verdict (`judge.rs`) starts.
 
+use std::ffi::OsStr;
+
 use platform_gate::manifest::Manifest;
 use platform_gate::{Platform, Verdict, decide};
 
@@ -100,13 +102,40 @@ impl<'a> Pod<'a> {
     /// # Ok::<(), platform_gate::manifest::ReadError>(())
     /// ```
     pub fn placement(&self, cpu: CpuLabels, matrix_only_too: bool) -> Placement {
+        self.placement_with_variable(None, cpu, matrix_only_too)
+    }
+
+    /// Where the pod starts with the programs' override variables set to `value` in it (`None`:
+    /// unset), as [`Pod::placement`] gives it without: a platform a program's matrix leaves out is
+    /// admitted where the value names it, and its nodes start with a warning.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// use std::ffi::OsStr;
+    /// use platform_gate::{Arch, Os, Platform};
+    /// use platform_gate_fleet::{Binary, CpuLabels, Pod};
+    ///
+    /// let arm64 = Binary { platform: Platform::new(Arch::Aarch64, Os::Linux), ..Binary::from(&manifest) };
+    /// let pod = Pod::new(vec![arm64]).unwrap(); // experimental in etcd's matrix
+    /// assert!(pod.placement(CpuLabels::Nfd, false).terms.is_empty());
+    /// let set = pod.placement_with_variable(Some(OsStr::new("arm64")), CpuLabels::Nfd, false);
+    /// assert_eq!(set.terms.len(), 1);
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn placement_with_variable(
+        &self,
+        value: Option<&OsStr>,
+        cpu: CpuLabels,
+        matrix_only_too: bool,
+    ) -> Placement {
         let mut placement = Placement::default();
         if cpu == CpuLabels::None {
             placement.notes.push(Note::CpuNotJudged);
         }
         let mut hidden: Vec<&'static str> = Vec::new();
         for platform in self.platforms() {
-            let Some(starting) = self.starting(platform, &mut placement.notes) else {
+            let Some(starting) = self.starting(platform, value, &mut placement.notes) else {
                 continue;
             };
             let mut labels: Vec<NodeLabel> = Vec::new();
@@ -166,11 +195,13 @@ impl<'a> Pod<'a> {
         platforms
     }
 
-    /// Each program's binary for `platform` when every program has one there that starts without
-    /// its variable; otherwise `None`, with a note for each program that has none or refuses.
+    /// Each program's binary for `platform` when every program has one there that starts with its
+    /// variable set to `value` (`None`: unset); otherwise `None`, with a note for each program that
+    /// has none or refuses.
     pub(crate) fn starting(
         &self,
         platform: Platform,
+        value: Option<&OsStr>,
         notes: &mut Vec<Note>,
     ) -> Option<Vec<(&'a str, &Binary<'a>)>> {
         let mut starting = Vec::new();
@@ -181,9 +212,13 @@ impl<'a> Pod<'a> {
                 all_start = false;
                 continue;
             };
-            let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, None);
+            let verdict = decide(&binary.matrix, binary.policy, platform, binary.variable, value);
             if let Verdict::Refused { .. } = verdict {
-                notes.push(Note::RefusesWithoutVariable { platform, program: program.into() });
+                let program = program.into();
+                notes.push(match value {
+                    None => Note::RefusesWithoutVariable { platform, program },
+                    Some(_) => Note::RefusesWithVariable { platform, program },
+                });
                 all_start = false;
                 continue;
             }
@@ -213,6 +248,24 @@ impl<'a> Pod<'a> {
 }
 
 impl Placement {
+    /// The `--platform` list for `docker buildx build` of the placement's platforms, rendered as
+    /// [`Schedule::docker_platforms`] renders a schedule: the platforms a binary was given for (and
+    /// with `matrix_only_too`, the matrices' others), not every platform the matrices admit.
+    ///
+    /// ```
+    /// # let bytes = include_bytes!("../../runtime/tests/fixtures/etcd.manifest");
+    /// # let manifest = platform_gate::manifest::Manifest::parse(bytes, 0)?;
+    /// use platform_gate_fleet::{CpuLabels, Pod};
+    ///
+    /// let pod = Pod::from_manifests([&manifest]).unwrap(); // an amd64 build; etcd's matrix has ppc64le too
+    /// assert_eq!(pod.placement(CpuLabels::None, false).docker_platforms(), "linux/amd64");
+    /// assert_eq!(pod.placement(CpuLabels::None, true).docker_platforms(), "linux/amd64,linux/ppc64le");
+    /// # Ok::<(), platform_gate::manifest::ReadError>(())
+    /// ```
+    pub fn docker_platforms(&self) -> String {
+        Schedule::of_platforms(self.terms.iter().map(|term| (term.arch, term.os))).docker_platforms()
+    }
+
     /// A Kubernetes `affinity` that admits exactly the placement's nodes: per term,
     /// `kubernetes.io/os`, `kubernetes.io/arch` and the CPU labels. `None` where there is no term.
     ///

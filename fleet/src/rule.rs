@@ -151,7 +151,7 @@ impl Pod<'_> {
         // or not its platform gets a rule.
         rule_label_name(&programs, Platform::CURRENT)?;
         for platform in self.platforms() {
-            let Some(starting) = self.starting(platform, &mut found.notes) else {
+            let Some(starting) = self.starting(platform, None, &mut found.notes) else {
                 continue;
             };
             let mut assumed = CpuFeatures::none(platform.arch);

@@ -81,6 +81,13 @@ impl Schedule {
             .reduce(|all, next| all.intersection(&next))
     }
 
+    /// The schedule of these platforms, each once, in their order.
+    pub(crate) fn of_platforms(platforms: impl IntoIterator<Item = (Arch, Option<Os>)>) -> Schedule {
+        let mut schedule = Schedule { starting: Vec::new() };
+        platforms.into_iter().for_each(|platform| schedule.add(platform));
+        schedule
+    }
+
     fn add(&mut self, entry: (Arch, Option<Os>)) {
         if !self.starting.contains(&entry) {
             self.starting.push(entry);

@@ -72,9 +72,17 @@ pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
     let manifests = pod_manifests(args, &inputs, &mut storages)?;
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let matrix_only_too = args.get_flag("matrix");
+    let value = args.get_one::<OsString>("env").map(OsString::as_os_str);
     let placement = match args.get_one::<String>("cpu-labels").map(String::as_str) {
+        Some("rule") if value.is_some() => {
+            return Err(
+                "--env with --cpu-labels rule: the rule `nfd-rule` prints is for the platforms where \
+                        the binaries start without their variable"
+                    .to_string(),
+            );
+        }
         Some("rule") => pod.rule_placement(matrix_only_too).map_err(|error| error.to_string())?,
-        _ => pod.placement(cpu_labels(args), matrix_only_too),
+        _ => pod.placement_with_variable(value, cpu_labels(args), matrix_only_too),
     };
     print_notes(&placement.notes);
     let mut stderr = std::io::stderr().lock();
@@ -84,6 +92,34 @@ pub(crate) fn kubernetes(args: &ArgMatches) -> Result<ExitCode, String> {
         return Ok(ExitCode::FAILURE);
     };
     std::io::stdout().lock().write_all(affinity.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `docker`: the `docker buildx build --platform` list of the platforms where every program has a
+/// binary that starts without its variable, as `kubernetes` places the pod (the CPU aside: an image
+/// platform names none); with `--matrix`, also the matrices' platforms without a binary.
+pub(crate) fn docker(args: &ArgMatches) -> Result<ExitCode, String> {
+    let (inputs, mut storages) = (crate::image::inputs(args, "FILE")?, Vec::new());
+    let manifests = pod_manifests(args, &inputs, &mut storages)?;
+    let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
+    let mut placement = pod.placement(CpuLabels::None, args.get_flag("matrix"));
+    placement.notes.retain(|note| *note != Note::CpuNotJudged);
+    print_notes(&placement.notes);
+    let platforms = placement.docker_platforms();
+    print_rendered((!platforms.is_empty()).then_some(platforms))
+}
+
+/// `rendered` on stdout, or where there is nothing, a line on stderr and exit 1: a script must
+/// not deploy or build for no platform, and "no" is 1, as for `check`.
+fn print_rendered(rendered: Option<String>) -> Result<ExitCode, String> {
+    let Some(text) = rendered else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "platform-gate: no platform where all of them start without their variable"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -97,15 +133,7 @@ pub(crate) fn nfd_rule(
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let rules = pod.nfd_rules().map_err(|error| error.to_string())?;
     print_notes(&rules.notes);
-    let Some(text) = render(&rules) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "platform-gate: no platform where all of them start without their variable"
-        );
-        return Ok(ExitCode::FAILURE);
-    };
-    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|error| format!("stdout: {error}"))?;
-    Ok(ExitCode::SUCCESS)
+    print_rendered(render(&rules))
 }
 
 /// The bytes of `path`, or of stdin for `-`.
@@ -130,6 +158,11 @@ pub(crate) fn nodes(args: &ArgMatches) -> Result<ExitCode, String> {
     let pod = Pod::from_manifests(&manifests).map_err(|error| error.to_string())?;
     let path = args.get_one::<PathBuf>("NODELIST").expect("required");
     let listed = platform_gate_fleet::read_node_list(&read_input(path)?)?;
+    if listed.is_empty() {
+        // Every node of none starts: exit 0, but say so, as a script would not see it otherwise.
+        let _ = writeln!(std::io::stderr(), "platform-gate: {}: the node list has no nodes", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let features = match args.get_one::<PathBuf>("features") {
         Some(path) => {
             let read = platform_gate_fleet::read_node_features(&read_input(path)?)

@@ -50,6 +50,10 @@ pub(crate) fn command(program: Arg, env: impl Fn(&'static str) -> Arg, max_layer
                      (exit 0 starts; 1 refuses and 2 cannot tell, which systemd both skips)",
                 ),
         )
+        .after_long_help(
+            "Not here: --matrix and --cpu-labels. A unit runs one binary on its host, whose CPU systemd checks \
+             itself.",
+        )
 }
 
 pub(crate) fn systemd(args: &ArgMatches) -> Result<ExitCode, String> {

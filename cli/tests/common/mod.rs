@@ -106,3 +106,13 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// `manifest` as a newer writer would mark it: format version `format`, its checksum recomputed.
+pub fn with_format(manifest: &[u8], format: u8) -> Vec<u8> {
+    let mut bytes = manifest.to_vec();
+    bytes[15] = format;
+    let end = bytes.len() - 4;
+    let crc = crc32(&bytes[15..end]);
+    bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
