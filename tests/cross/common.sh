@@ -7,11 +7,10 @@
 # unlocks that flag on a stable compiler); Debian's cross gcc links against its target glibc; qemu-user
 # runs the result with that glibc (-L).
 
-# install PACKAGE...: Debian's compiler, its std source and qemu-user, and the given packages, where
-# they are missing.
-install() {
-  local packages=(qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev "$@") missing=() p
-  for p in "${packages[@]}"; do
+# install_packages PACKAGE...: the given Debian packages, where they are missing (root, apt).
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
     case " ${missing[*]} " in *" $p "*) continue ;; esac
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
@@ -22,6 +21,12 @@ install() {
     $sudo apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
+}
+
+# install PACKAGE...: Debian's compiler, its std source and qemu-user, and the given packages, where
+# they are missing.
+install() {
+  install_packages qemu-user rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc libc6-dev "$@"
   # -Zbuild-std needs the std source of exactly the compiler's version.
   local release source
   release=$(/usr/bin/rustc -vV | sed -n 's/^release: //p')

@@ -24,22 +24,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work="$root/target/nfd"
 fixture="$root/tests/cross/fixture/Cargo.toml"
+# shellcheck source=../cross/common.sh
+. "$root/tests/cross/common.sh"
 
 if [ "$(uname -m)" != x86_64 ]; then
   echo "nfd: the CPU models are x86's; skipped on $(uname -m)"
   exit 0
 fi
-packages=(qemu-user golang-go golang-github-klauspost-cpuid-dev python3-yaml) missing=()
-for p in "${packages[@]}"; do
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "nfd: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get -o DPkg::Lock::Timeout=900 update -q > /dev/null || echo "warning: apt-get update reported errors" >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q \
-    --no-install-recommends "${missing[@]}" > /dev/null
-fi
+install_packages qemu-user golang-go golang-github-klauspost-cpuid-dev python3-yaml
 mkdir -p "$work/bin"
 
 # NFD's detector, from Debian's sources of klauspost/cpuid (GOPATH mode: no network).

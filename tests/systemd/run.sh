@@ -19,22 +19,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work="$root/target/systemd"
 fixture="$root/tests/cross/fixture/Cargo.toml"
+# shellcheck source=../cross/common.sh
+. "$root/tests/cross/common.sh"
 
 if [ "$(uname -m)" != x86_64 ]; then
   echo "systemd: the CPU models are x86's; skipped on $(uname -m)"
   exit 0
 fi
-packages=(qemu-user systemd) missing=()
-for p in "${packages[@]}"; do
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "systemd: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get -o DPkg::Lock::Timeout=900 update -q > /dev/null || echo "warning: apt-get update reported errors" >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q \
-    --no-install-recommends "${missing[@]}" > /dev/null
-fi
+install_packages qemu-user systemd
 echo "systemd: $(systemd-analyze --version | head -1)"
 rm -rf "$work/units"
 mkdir -p "$work/bin" "$work/units"

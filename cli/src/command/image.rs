@@ -75,10 +75,7 @@ pub(crate) fn pod_manifests<'a>(
     let mut stderr = std::io::stderr().lock();
     let mut all: Vec<Manifest<'a>> = Vec::new();
     for platform in platforms {
-        // containerd does not detect an amd64 host's level, so no node picks an amd64/v2..v4 entry.
-        if platform.architecture == "amd64"
-            && platform.variant.as_deref().is_some_and(|variant| variant != "v1")
-        {
+        if !picked_by_hosts(platform) {
             let _ = writeln!(
                 stderr,
                 "platform-gate: {name}: the {} entry is left out: no node picks it (containerd does not detect an amd64 CPU's level)",
@@ -125,6 +122,12 @@ pub(crate) fn pod_manifests<'a>(
         ));
     }
     Ok(all)
+}
+
+/// Whether a host of the entry's platform pulls it: not an amd64/v2..v4 entry, since containerd
+/// does not detect an amd64 host's level.
+pub(crate) fn picked_by_hosts(platform: &PlatformImage) -> bool {
+    platform.architecture != "amd64" || platform.variant.as_deref().is_none_or(|variant| variant == "v1")
 }
 
 /// The binary's manifests, or one line that says where the bad one is.

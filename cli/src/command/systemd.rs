@@ -139,11 +139,8 @@ fn entrypoint_manifest<'a>(
 ) -> Result<Manifest<'a>, String> {
     let host = Platform::CURRENT;
     let (os, arch) = (host.os.go_name(), host.arch.go_name());
-    // An amd64 host pulls the plain amd64 entry: containerd detects no CPU level (as for `kubernetes`).
     let pulled = |entry: &&PlatformImage| {
-        entry.os == os
-            && entry.architecture == arch
-            && (arch != "amd64" || entry.variant.as_deref().is_none_or(|variant| variant == "v1"))
+        entry.os == os && entry.architecture == arch && image::picked_by_hosts(entry)
     };
     let entry = platforms.iter().find(pulled).ok_or_else(|| {
         let entries: Vec<String> = platforms.iter().map(|entry| escaped(&entry.platform())).collect();

@@ -203,8 +203,9 @@ pub fn drop_in(manifest: &Manifest<'_>, options: &DropInOptions<'_>) -> Result<D
         None => None,
     };
     // Every feature the binary assumed, as `Pod::placement` requires them of a node.
-    let assumed: Vec<&str> = binary.cpu().map(|features| features.names().collect()).unwrap_or_default();
-    let cpu = binary.cpu().map(cpu_conditions).unwrap_or_default();
+    let assumed = binary.cpu();
+    let cpu = assumed.map(cpu_conditions).unwrap_or_default();
+    let assumed: Vec<&str> = assumed.map(|features| features.names().collect()).unwrap_or_default();
     let exit_codes = exit_codes(manifest);
 
     let mut text = String::new();
